@@ -1,0 +1,57 @@
+# Set-up and everyday commands. A fresh clone needs only `make up` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+VENV_STAMP := $(VENV)/.practicum-installed
+PROXY := node_modules/.bin/configurable-http-proxy
+PIP := $(VENV)/bin/python -m pip
+# pip prints a warning for each unused local index entry; they are noise here.
+QUIET_PIP := 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+
+.PHONY: install up down status demo test bench lint clean
+
+install: $(VENV_STAMP) $(PROXY) bubblewrap
+
+$(VENV_STAMP): pyproject.toml
+	@echo "==> Python environment in $(VENV)/"
+	$(PYTHON) -m venv $(VENV)
+	@# torch first, pinned: otherwise monai pulls a multi-GB CUDA build of torch.
+	set -o pipefail; $(PIP) install --quiet "torch==2.13.0" $(QUIET_PIP)
+	set -o pipefail; $(PIP) install --quiet -e ".[test]" $(QUIET_PIP)
+	$(VENV)/bin/python -c "import torch, monai, pydicom, sklearn, mlflow, jupyterhub, nbgrader, fastapi" 
+	touch $@
+
+$(PROXY): package.json package-lock.json
+	@echo "==> configurable-http-proxy (npm)"
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+bubblewrap:
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "==> bubblewrap (sandboxes)"; \
+	    (apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq bubblewrap)) >/dev/null; \
+	  else \
+	    echo "note: bubblewrap is not installed; sandboxes will run unconfined (--sandbox none)"; \
+	  fi; }
+
+up: install
+	$(VENV)/bin/practicum up
+
+down:
+	$(VENV)/bin/practicum down
+
+status:
+	$(VENV)/bin/practicum status
+
+demo: install
+	$(VENV)/bin/practicum demo
+
+test: install
+	$(VENV)/bin/pytest
+
+bench: install
+	$(VENV)/bin/python bench/lab_startup.py
+
+clean:
+	rm -rf $(VENV) node_modules .lab

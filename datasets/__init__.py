@@ -1,0 +1,1 @@
+"""Build, de-identify, verify, split and describe the lab's datasets."""

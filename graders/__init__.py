@@ -1,0 +1,1 @@
+"""Evaluate submissions: metrics, targets, sandboxed execution, autograding, MLflow records."""

@@ -1,0 +1,1 @@
+"""JupyterHub configuration shared by the embedded (local) lab and the Kubernetes deployment."""

@@ -1,0 +1,76 @@
+"""The embedded lab's hub: SQLite, local sandboxes, loopback only."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+from traitlets.config import Config
+
+from . import services
+from .auth import configure_shared_password
+from .profiles import ProfileLimits, build_profiles
+from .settings import HubSettings
+
+
+def configure_local(c: Config, s: HubSettings) -> None:
+    state = Path(s.state_dir)
+    bin_dir = str(Path(s.python).parent)
+    marker = {"PRACTICUM_LAB_ID": s.lab_id}
+
+    c.JupyterHub.ip = s.ip
+    c.JupyterHub.port = s.port
+    c.JupyterHub.hub_ip = s.ip
+    c.JupyterHub.hub_port = s.hub_port
+    c.JupyterHub.db_url = f"sqlite:///{state / 'hub' / 'jupyterhub.sqlite'}"
+    c.JupyterHub.cookie_secret_file = str(state / "hub" / "jupyterhub_cookie_secret")
+    c.JupyterHub.pid_file = str(state / "hub" / "jupyterhub.pid")
+    c.JupyterHub.cleanup_servers = True
+    c.JupyterHub.cleanup_proxy = True
+    c.ConfigurableHTTPProxy.command = list(s.proxy_command)
+    c.ConfigurableHTTPProxy.api_url = f"http://{s.ip}:{s.proxy_api_port}"
+    c.ConfigurableHTTPProxy.pid_file = str(state / "hub" / "proxy.pid")
+
+    configure_shared_password(
+        c, user_password=s.user_password, admin_password=s.admin_password, admin_users=s.admin_users
+    )
+
+    c.JupyterHub.spawner_class = "practicum.hub_config.spawner.SandboxSpawner"
+    c.Spawner.cmd = [str(Path(bin_dir) / "jupyterhub-singleuser")]
+    c.Spawner.default_url = "/lab"
+    c.Spawner.start_timeout = s.spawn_timeout_seconds
+    c.Spawner.http_timeout = s.spawn_timeout_seconds
+    c.Spawner.env_keep = ["PATH", "LANG", "LC_ALL", "TZ"]
+    c.SandboxSpawner.home_dir_template = str(state / "homes" / "{username}")
+    c.SandboxSpawner.sandbox_mode = s.sandbox
+    c.SandboxSpawner.public_datasets_dir = s.public_datasets_dir
+    c.SandboxSpawner.exchange_dir = s.exchange_dir
+    c.SandboxSpawner.jupyter_etc_dir = s.sandbox_jupyter_etc
+    c.SandboxSpawner.code_dirs = list(s.code_dirs)
+    c.SandboxSpawner.hidden_dirs = [s.state_dir]
+    c.SandboxSpawner.gpu_devices = list(s.gpus)
+    limits = ProfileLimits(gpu_groups=tuple(s.gpu_groups))
+    c.SandboxSpawner.profiles = [asdict(p) for p in build_profiles(bool(s.gpus), limits)]
+    c.SandboxSpawner.extra_env = {
+        **marker,
+        "MLFLOW_TRACKING_URI": s.mlflow_url,
+        "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+    }
+
+    services.configure_user_role(c)
+    services.configure_lab_service(c, api_token=s.lab_api_token)
+    services.configure_lms_service(
+        c,
+        command=[s.python, "-m", "practicum.lms_api"],
+        url=s.lms_url,
+        environment={
+            **marker,
+            "PRACTICUM_LMS_DATABASE_URL": f"sqlite:///{state / 'lms' / 'lms.sqlite'}",
+        },
+    )
+    services.configure_idle_culler(c, python=s.python, timeout_seconds=s.cull_idle_seconds, environment=marker)
+    singleuser = str(Path(bin_dir) / "jupyterhub-singleuser")
+    for course in s.courses:
+        services.configure_formgrader(c, course, singleuser=singleuser, environment=marker)
+    services.configure_gpu_groups(c, s.gpu_groups)

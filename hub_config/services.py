@@ -1,0 +1,135 @@
+"""Hub services (LMS, MLflow link, idle culler, formgraders), their roles and groups.
+
+Shared by the local lab and the Kubernetes deployment: each function sets values
+on a traitlets ``Config`` and returns nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from traitlets.config import Config
+
+from .settings import CourseService
+
+LMS_SERVICE = "lms"
+CULLER_SERVICE = "idle-culler"
+LAB_SERVICE = "practicum-lab"
+
+# What a learner's server token may do: report activity, be reached, and let
+# nbgrader's JupyterHubAuthPlugin read the learner's course groups.
+SERVER_TOKEN_SCOPES = [
+    "users:activity!user",
+    "access:servers!server",
+    "read:users:name!user",
+    "read:users:groups!user",
+]
+
+CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
+LMS_SCOPES = ["list:users", "read:users", "list:groups", "read:groups"]
+LAB_SCOPES = [
+    "admin:users",
+    "admin:servers",
+    "admin:groups",
+    "access:servers",
+    "tokens",
+    "list:services",
+    "read:services",
+    "access:services",
+    "read:hub",
+]
+
+
+def _add_service(c: Config, service: dict) -> None:
+    services = list(c.JupyterHub.services) if "services" in c.JupyterHub else []
+    services = [s for s in services if s["name"] != service["name"]]
+    c.JupyterHub.services = services + [service]
+
+
+def _add_role(c: Config, role: dict) -> None:
+    roles = list(c.JupyterHub.load_roles) if "load_roles" in c.JupyterHub else []
+    roles = [r for r in roles if r["name"] != role["name"]]
+    c.JupyterHub.load_roles = roles + [role]
+
+
+def _add_group(c: Config, name: str, users: Sequence[str] = ()) -> None:
+    groups = dict(c.JupyterHub.load_groups) if "load_groups" in c.JupyterHub else {}
+    members = list(groups.get(name, {}).get("users", []))
+    groups[name] = {"users": sorted(set(members) | set(users))}
+    c.JupyterHub.load_groups = groups
+
+
+def configure_user_role(c: Config) -> None:
+    """Every user may open the LMS (through hub OAuth) besides their own server."""
+    _add_role(c, {"name": "user", "scopes": ["self", f"access:services!service={LMS_SERVICE}"]})
+    c.Spawner.server_token_scopes = list(SERVER_TOKEN_SCOPES)
+
+
+def configure_lms_service(
+    c: Config, *, command: Sequence[str] | None, url: str, environment: dict[str, str] | None = None
+) -> None:
+    """The LMS API as a hub service: managed (``command`` given) or external."""
+    service: dict = {"name": LMS_SERVICE, "url": url, "oauth_no_confirm": True, "display": True}
+    if command:
+        service["command"] = list(command)
+        service["environment"] = dict(environment or {})
+    _add_service(c, service)
+    _add_role(c, {"name": "lms-service", "services": [LMS_SERVICE], "scopes": list(LMS_SCOPES)})
+
+
+def configure_idle_culler(c: Config, *, python: str, timeout_seconds: int, environment: dict[str, str] | None = None) -> None:
+    _add_service(
+        c,
+        {
+            "name": CULLER_SERVICE,
+            "command": [python, "-m", "jupyterhub_idle_culler", f"--timeout={timeout_seconds}"],
+            "environment": dict(environment or {}),
+        },
+    )
+    _add_role(c, {"name": "idle-culler", "services": [CULLER_SERVICE], "scopes": list(CULLER_SCOPES)})
+
+
+def configure_lab_service(c: Config, *, api_token: str) -> None:
+    """The token the lab's own CLI uses (status, demo) to manage users and servers."""
+    _add_service(c, {"name": LAB_SERVICE, "api_token": api_token})
+    _add_role(c, {"name": LAB_SERVICE, "services": [LAB_SERVICE], "scopes": list(LAB_SCOPES)})
+
+
+def formgrader_command(singleuser: str) -> list[str]:
+    command = [singleuser]
+    if os.geteuid() == 0:
+        command.append("--ServerApp.allow_root=True")
+    return command
+
+
+def configure_formgrader(
+    c: Config, course: CourseService, *, singleuser: str, environment: dict[str, str] | None = None
+) -> None:
+    """nbgrader's formgrader for one course, reachable by the course's instructors only."""
+    _add_service(
+        c,
+        {
+            "name": course.service_name,
+            "url": f"http://127.0.0.1:{course.port}",
+            "command": formgrader_command(singleuser),
+            "cwd": course.root,
+            "environment": {"JUPYTERHUB_DEFAULT_URL": "/lab", **(environment or {})},
+            "oauth_no_confirm": True,
+        },
+    )
+    _add_role(
+        c,
+        {
+            "name": f"formgrade-{course.course_id}",
+            "groups": [course.instructor_group],
+            "scopes": [f"access:services!service={course.service_name}"],
+        },
+    )
+    _add_group(c, course.instructor_group, course.instructors)
+    _add_group(c, course.student_group)
+
+
+def configure_gpu_groups(c: Config, groups: Sequence[str]) -> None:
+    for group in groups:
+        _add_group(c, group)

@@ -1,0 +1,112 @@
+"""The values a hub configuration is built from: one typed object, stored as JSON.
+
+The lab writes it; ``jupyterhub_config.py`` reads it and passes it to the shared
+configuration functions. Nothing here starts or imports anything else.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+SETTINGS_ENV = "PRACTICUM_HUB_SETTINGS"
+
+
+@dataclass(frozen=True)
+class CourseService:
+    """One nbgrader course: its formgrader runs as a hub service for its instructors."""
+
+    course_id: str
+    root: str
+    port: int
+    instructors: tuple[str, ...] = ()
+
+    @property
+    def service_name(self) -> str:
+        return f"formgrader-{self.course_id}"
+
+    @property
+    def instructor_group(self) -> str:
+        return f"formgrade-{self.course_id}"
+
+    @property
+    def student_group(self) -> str:
+        return f"nbgrader-{self.course_id}"
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    lab_id: str
+    state_dir: str
+    python: str
+    ip: str = "127.0.0.1"
+    port: int = 8000
+    hub_port: int = 8081
+    proxy_api_port: int = 8001
+    lms_port: int = 8090
+    mlflow_url: str = "http://127.0.0.1:5000"
+    proxy_command: tuple[str, ...] = ("configurable-http-proxy",)
+    public_datasets_dir: str = ""
+    exchange_dir: str = ""
+    sandbox_jupyter_etc: str = ""
+    sandbox: str = "bubblewrap"
+    code_dirs: tuple[str, ...] = ()
+    gpus: tuple[str, ...] = ()
+    gpu_groups: tuple[str, ...] = ("gpu-users",)
+    courses: tuple[CourseService, ...] = ()
+    admin_users: tuple[str, ...] = ("admin",)
+    user_password: str = ""
+    admin_password: str = ""
+    lab_api_token: str = ""
+    lms_api_token: str = ""
+    cull_idle_seconds: int = 3600
+    spawn_timeout_seconds: int = 60
+
+    @property
+    def public_url(self) -> str:
+        return f"http://{self.ip}:{self.port}"
+
+    @property
+    def hub_api_url(self) -> str:
+        return f"http://{self.ip}:{self.hub_port}/hub/api"
+
+    @property
+    def lms_url(self) -> str:
+        return f"http://{self.ip}:{self.lms_port}"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "HubSettings":
+        raw = json.loads(text)
+        raw["courses"] = tuple(
+            CourseService(**{**c, "instructors": tuple(c.get("instructors", ()))})
+            for c in raw.get("courses", ())
+        )
+        for key in ("proxy_command", "code_dirs", "gpus", "gpu_groups", "admin_users"):
+            if key in raw:
+                raw[key] = tuple(raw[key])
+        return cls(**raw)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "HubSettings":
+        return cls.from_json(Path(path).read_text())
+
+
+@dataclass(frozen=True)
+class SSOSettings:
+    """The company's OpenID Connect / OAuth2 identity provider, for a real deployment."""
+
+    client_id: str
+    client_secret: str
+    authorize_url: str
+    token_url: str
+    userdata_url: str
+    callback_url: str
+    username_claim: str = "preferred_username"
+    groups_claim: str = "groups"
+    allowed_groups: tuple[str, ...] = ()
+    admin_groups: tuple[str, ...] = ()
+    scope: tuple[str, ...] = field(default=("openid", "profile", "email", "groups"))

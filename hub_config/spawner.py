@@ -1,0 +1,164 @@
+"""The embedded lab's spawner: a local process per learner, confined by bubblewrap,
+started from a sandbox profile (CPU, or GPU with its own device)."""
+
+from __future__ import annotations
+
+import html
+import os
+from typing import Any
+
+from jupyterhub.spawner import SimpleLocalProcessSpawner
+from traitlets import Dict, List, Unicode, default
+
+from .gpu_pool import GPUPool
+from .profiles import Profile, pick_profile, profiles_for
+from .sandbox import (
+    SANDBOX_DATASETS,
+    SANDBOX_JUPYTER_CONFIG,
+    SandboxMounts,
+    bubblewrap_command,
+    bubblewrap_path,
+)
+
+_pools: dict[tuple[str, ...], GPUPool] = {}
+
+
+def gpu_pool_for(devices: list[str]) -> GPUPool:
+    """One pool per set of devices, shared by every spawner of this hub process."""
+    key = tuple(devices)
+    if key not in _pools:
+        _pools[key] = GPUPool(devices)
+    return _pools[key]
+
+
+class SandboxSpawner(SimpleLocalProcessSpawner):
+    profiles = List(
+        Dict(),
+        config=True,
+        help="""Sandbox profiles, as dicts of practicum.hub_config.profiles.Profile fields.
+        A user sees those whose allowed_groups include one of their groups (or that have none).""",
+    )
+    gpu_devices = List(
+        Unicode(),
+        config=True,
+        help="GPU indices of this machine that GPU sandboxes may use (each sandbox gets its own).",
+    )
+    sandbox_mode = Unicode(
+        "bubblewrap",
+        config=True,
+        help="'bubblewrap' confines each server (read-only system, own home, no other files); "
+        "'none' runs it as a plain local process (for machines without bubblewrap).",
+    )
+    public_datasets_dir = Unicode(config=True, help="Host folder of the public dataset splits, mounted read-only.")
+    exchange_dir = Unicode(config=True, help="Host folder of the nbgrader exchange.")
+    jupyter_etc_dir = Unicode(config=True, help="Host folder of Jupyter configuration for sandboxes (JUPYTER_CONFIG_PATH).")
+    code_dirs = List(Unicode(), config=True, help="Host folders the kernel needs read-only (Python, venv, lab code).")
+    hidden_dirs = List(Unicode(), config=True, help="Folders inside code_dirs that sandboxes must not see.")
+    extra_env = Dict(config=True, help="Environment variables set in every sandbox.")
+
+    _base_cmd: list[str] | None = None
+    active_profile: Profile | None = None
+
+    @default("options_form")
+    def _options_form_default(self) -> Any:
+        return lambda spawner: spawner.render_profile_form()
+
+    @property
+    def all_profiles(self) -> list[Profile]:
+        return [Profile(**{**p, "allowed_groups": _tuple_or_none(p.get("allowed_groups"))}) for p in self.profiles]
+
+    def user_groups(self) -> list[str]:
+        return [group.name for group in self.user.groups]
+
+    def render_profile_form(self) -> str:
+        choices = profiles_for(self.all_profiles, self.user_groups())
+        if len(choices) <= 1:
+            return ""
+        rows = []
+        for profile in choices:
+            checked = " checked" if profile.default else ""
+            rows.append(
+                f'<label class="form-check"><input class="form-check-input" type="radio" name="profile" '
+                f'value="{html.escape(profile.slug)}"{checked}> <strong>{html.escape(profile.display_name)}</strong>'
+                f" — {html.escape(profile.description)}</label>"
+            )
+        return "<fieldset><legend>Sandbox</legend>" + "".join(rows) + "</fieldset>"
+
+    def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, str]:
+        return {"profile": formdata.get("profile", [""])[0]} if formdata.get("profile") else {}
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.sandbox_mode == "bubblewrap"
+
+    @property
+    def sandbox_home(self) -> str:
+        return f"/home/{self.user.name}" if self.sandboxed else self.home_dir
+
+    @property
+    def _gpu_owner(self) -> str:
+        return f"{self.user.name}/{self.name}"
+
+    def user_env(self, env: dict[str, str]) -> dict[str, str]:
+        env = super().user_env(env)
+        env["HOME"] = self.sandbox_home
+        return env
+
+    def get_env(self) -> dict[str, str]:
+        env = super().get_env()
+        env.update(self.extra_env)
+        env["PRACTICUM_DATA_DIR"] = SANDBOX_DATASETS if self.sandboxed else self.public_datasets_dir
+        # Ahead of the venv's own config, which enables nbgrader's instructor tools.
+        env["JUPYTER_CONFIG_PATH"] = SANDBOX_JUPYTER_CONFIG if self.sandboxed else self.jupyter_etc_dir
+        gpus = gpu_pool_for(self.gpu_devices).held_by(self._gpu_owner)
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
+        env["NVIDIA_VISIBLE_DEVICES"] = ",".join(gpus) if gpus else "void"
+        return env
+
+    def get_args(self) -> list[str]:
+        args = super().get_args()
+        if not self.sandboxed and os.geteuid() == 0:
+            args.append("--ServerApp.allow_root=True")
+        return args
+
+    async def start(self) -> Any:
+        profile = pick_profile(self.all_profiles, self.user_groups(), self.user_options.get("profile"))
+        self.active_profile = profile
+        self.cpu_limit = profile.cpu_limit
+        self.mem_limit = profile.mem_limit
+        pool = gpu_pool_for(self.gpu_devices)
+        gpus = pool.acquire(self._gpu_owner, profile.gpus) if profile.gpus else []
+        if self._base_cmd is None:
+            self._base_cmd = list(self.cmd)
+        try:
+            os.makedirs(self.home_dir, mode=0o755, exist_ok=True)
+            self.cmd = self._sandbox_prefix(gpus) + self._base_cmd
+            return await super().start()
+        except BaseException:
+            pool.release(self._gpu_owner)
+            raise
+
+    async def stop(self, now: bool = False) -> None:
+        try:
+            await super().stop(now=now)
+        finally:
+            gpu_pool_for(self.gpu_devices).release(self._gpu_owner)
+
+    def _sandbox_prefix(self, gpus: list[str]) -> list[str]:
+        if not self.sandboxed:
+            return []
+        mounts = SandboxMounts(
+            home_on_host=self.home_dir,
+            home=self.sandbox_home,
+            public_datasets=self.public_datasets_dir,
+            exchange=self.exchange_dir,
+            jupyter_etc=self.jupyter_etc_dir,
+            code_dirs=self.code_dirs,
+            hidden_dirs=self.hidden_dirs,
+            gpu_devices=gpus,
+        )
+        return bubblewrap_command(mounts, bwrap=bubblewrap_path())
+
+
+def _tuple_or_none(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)

@@ -1,0 +1,1 @@
+"""The LMS: people, progress, results, capability profiles, learning paths, HR API."""

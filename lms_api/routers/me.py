@@ -1,0 +1,15 @@
+"""The caller's hub identity."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ..hub_auth import CurrentIdentity
+from ..hub_client import HubIdentity
+
+router = APIRouter(tags=["me"])
+
+
+@router.get("/me")
+def read_me(identity: CurrentIdentity) -> HubIdentity:
+    return identity

@@ -1,0 +1,96 @@
+"""LMS settings, read from the environment JupyterHub gives a managed service."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+DEFAULT_DATABASE_URL = "sqlite:///practicum_lms.sqlite"
+
+
+def _as_path_prefix(path: str) -> str:
+    """'services/lms' -> '/services/lms/'; '' -> '/'."""
+    inner = path.strip("/")
+    return f"/{inner}/" if inner else "/"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    service_name: str = "lms"
+    hub_api_url: str = "http://127.0.0.1:8081/hub/api"
+    api_token: str = field(default="", repr=False)
+    service_prefix: str = "/"
+    service_url: str = "http://127.0.0.1:8090"
+    client_id: str = "service-lms"
+    oauth_callback_url: str = ""
+    hub_base_url: str = "/"
+    # Origin of the hub as browsers see it; "" means same origin as this service (behind CHP).
+    hub_host: str = ""
+    public_hub_url: str = ""
+    public_url: str = ""
+    access_scopes: frozenset[str] = field(default_factory=frozenset)
+    database_url: str = DEFAULT_DATABASE_URL
+    identity_cache_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        prefix = _as_path_prefix(self.service_prefix)
+        object.__setattr__(self, "service_prefix", prefix)
+        if not self.oauth_callback_url:
+            object.__setattr__(self, "oauth_callback_url", f"{prefix}oauth_callback")
+        if not self.access_scopes:
+            default_scopes = {"access:services", f"access:services!service={self.service_name}"}
+            object.__setattr__(self, "access_scopes", frozenset(default_scopes))
+
+    @property
+    def bind_host(self) -> str:
+        return urlsplit(self.service_url).hostname or "127.0.0.1"
+
+    @property
+    def bind_port(self) -> int:
+        parts = urlsplit(self.service_url)
+        return parts.port or (443 if parts.scheme == "https" else 80)
+
+    @property
+    def oauth_authorize_url(self) -> str:
+        """Where browsers start the hub's OAuth flow (JupyterHub: /hub/api/oauth2/authorize)."""
+        if self.public_hub_url:
+            return self.public_hub_url.rstrip("/") + "/api/oauth2/authorize"
+        base = _as_path_prefix(self.hub_base_url)
+        return f"{self.hub_host.rstrip('/')}{base}hub/api/oauth2/authorize"
+
+    @property
+    def oauth_token_url(self) -> str:
+        return self.hub_api_url.rstrip("/") + "/oauth2/token"
+
+    @property
+    def cookie_name(self) -> str:
+        return self.client_id
+
+
+def _scopes_from_env(env: Mapping[str, str]) -> frozenset[str]:
+    raw = env.get("JUPYTERHUB_OAUTH_ACCESS_SCOPES") or env.get("JUPYTERHUB_OAUTH_SCOPES")
+    return frozenset(json.loads(raw)) if raw else frozenset()
+
+
+def get_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from `env` (default: the process environment, read now)."""
+    env = os.environ if env is None else env
+    service_name = env.get("JUPYTERHUB_SERVICE_NAME") or "lms"
+    return Settings(
+        service_name=service_name,
+        hub_api_url=env.get("JUPYTERHUB_API_URL") or Settings.hub_api_url,
+        api_token=env.get("JUPYTERHUB_API_TOKEN", ""),
+        service_prefix=env.get("JUPYTERHUB_SERVICE_PREFIX") or "/",
+        service_url=env.get("JUPYTERHUB_SERVICE_URL") or Settings.service_url,
+        client_id=env.get("JUPYTERHUB_CLIENT_ID") or f"service-{service_name}",
+        oauth_callback_url=env.get("JUPYTERHUB_OAUTH_CALLBACK_URL", ""),
+        hub_base_url=env.get("JUPYTERHUB_BASE_URL") or "/",
+        hub_host=env.get("JUPYTERHUB_HOST", ""),
+        public_hub_url=env.get("JUPYTERHUB_PUBLIC_HUB_URL", ""),
+        public_url=env.get("JUPYTERHUB_PUBLIC_URL", ""),
+        access_scopes=_scopes_from_env(env),
+        database_url=env.get("PRACTICUM_LMS_DATABASE_URL") or DEFAULT_DATABASE_URL,
+    )

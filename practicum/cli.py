@@ -1,0 +1,187 @@
+"""The `practicum` command: a thin layer over the lab's functions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from rich.console import Console
+
+from practicum import __version__
+
+from .lab.errors import LabError
+from .lab.health import ServiceHealth, check_lab
+from .lab.secrets import load_or_create_secrets
+from .lab.settings import LabSettings, Ports
+from .lab.state import read_state
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False)
+
+DESCRIPTION = """\
+Practicum: a hands-on training lab for engineers who build AI for medicine.
+
+`practicum up` starts the whole lab on this machine (JupyterHub with sandboxes,
+MLflow, the LMS API, nbgrader formgraders, an idle culler); Ctrl-C or
+`practicum down` stops it. State (databases, homes, secrets) lives in .lab/ of the
+checkout, or in --state-dir / $PRACTICUM_STATE_DIR.
+"""
+
+
+def _settings_from(args: argparse.Namespace) -> LabSettings:
+    settings = LabSettings.from_env(
+        state_dir=Path(args.state_dir) if args.state_dir else None,
+        datasets_dir=Path(args.datasets) if getattr(args, "datasets", None) else None,
+        sandbox=getattr(args, "sandbox", None),
+    )
+    port = getattr(args, "port", None)
+    if port:
+        settings = replace(settings, ports=_ports_from_base(port))
+    return settings
+
+
+def _ports_from_base(public: int) -> Ports:
+    """All ports next to the public one, so two labs can run side by side with one flag."""
+    return Ports(
+        public=public,
+        hub_api=public + 1,
+        proxy_api=public + 2,
+        lms=public + 3,
+        mlflow=public + 4,
+        formgrader_base=public + 10,
+    )
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from .lab.up import serve_lab, start_lab
+
+    settings = _settings_from(args)
+    ready: list[str] = []
+
+    with console.status("Starting the lab ...") as status:
+
+        def progress(name: str, health: ServiceHealth | None, seconds: float) -> None:
+            if health is not None:
+                ready.append(name)
+                console.print(f"  [green]✓[/green] {name:<28} ready after {seconds:5.1f} s")
+            else:
+                status.update(f"Starting the lab ... waiting for {name} ({seconds:.0f} s)")
+
+        lab = start_lab(settings, progress)
+    _print_welcome(lab.state, settings)
+    serve_lab(lab)
+    console.print("Lab stopped.")
+    return 0
+
+
+def _print_welcome(state, settings: LabSettings) -> None:  # type: ignore[no-untyped-def]
+    from .lab.courses import load_catalog
+
+    secrets = load_or_create_secrets(settings.layout.secrets_file)
+    console.print(f"\n[bold]Practicum lab is up[/bold] ({state.sandbox} sandboxes)\n")
+    console.print(f"  JupyterHub   {state.public_url}/hub/")
+    console.print(f"  MLflow       {state.mlflow_url}")
+    console.print(f"  LMS API      {state.public_url}/services/lms/docs")
+    courses = load_catalog(settings.courses_dir)
+    for course in courses:
+        console.print(f"  Formgrader   {state.public_url}/services/formgrader-{course.course_id}/  ({course.course_id})")
+    console.print("\n[bold]First login[/bold]")
+    console.print(f"  Open {state.public_url} and sign in with any user name and the lab password: "
+                  f"[bold]{secrets.user_password}[/bold]")
+    console.print(f"  Administrators: user 'admin' with the admin password in {settings.layout.secrets_file}")
+    for course in courses:
+        if course.instructors:
+            console.print(f"  Instructors of {course.course_id}: {', '.join(course.instructors)} (lab password)")
+    console.print("  Learners join a course's assignment list through the hub group nbgrader-<course>.")
+    console.print("\nStop with Ctrl-C or `practicum down`.")
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    from .lab.down import stop_lab
+
+    console.print(stop_lab(_settings_from(args).layout.root))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = _settings_from(args)
+    state = read_state(settings.layout.lab_file)
+    if state is None:
+        if args.json:
+            print(json.dumps({"running": False, "healthy": False, "services": []}))
+        else:
+            console.print(f"No lab is running from {settings.layout.root}.")
+        return 1
+    token = load_or_create_secrets(settings.layout.secrets_file).lab_api_token
+    health = check_lab(state, token)
+    healthy = all(h.healthy for h in health)
+    if args.json:
+        print(json.dumps({"running": True, "healthy": healthy, "services": [h.to_dict() for h in health]}, indent=2))
+    else:
+        for h in health:
+            mark = "[green]✓[/green]" if h.healthy else "[red]✗[/red]"
+            console.print(f"{mark} {h.name:<28} {h.url:<60} {h.detail}")
+    return 0 if healthy else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo, timed
+
+    result = run_demo(_settings_from(args), say=timed(console.print))
+    console.print(f"\n[bold green]Demo complete[/bold green]: sandbox spawned in {result.spawn_seconds:.1f} s, "
+                  f"MLflow run {result.mlflow_run_id}.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="practicum", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"practicum {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--state-dir", help="folder of the lab's state (default: .lab/ in the checkout)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    up = sub.add_parser("up", parents=[common], help="start the lab and keep it running until Ctrl-C",
+                        description="Start MLflow, JupyterHub, the LMS, the formgraders and the idle culler, "
+                        "wait until all answer, print the URLs and the first-login password, then hold.")
+    _add_lab_options(up)
+    up.set_defaults(func=cmd_up)
+
+    down = sub.add_parser("down", parents=[common], help="stop a running lab and every process it started")
+    down.set_defaults(func=cmd_down)
+
+    status = sub.add_parser("status", parents=[common], help="health of each service (exit 0 only if all healthy)")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.set_defaults(func=cmd_status)
+
+    demo = sub.add_parser("demo", parents=[common], help="scripted end-to-end walk through the lab",
+                          description="Uses the running lab, or starts one for the walk and stops it after.")
+    _add_lab_options(demo)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def _add_lab_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, help="public port (default 8000); the other ports follow it")
+    parser.add_argument("--datasets", help="folder of public dataset splits to mount read-only in sandboxes")
+    parser.add_argument("--sandbox", choices=["auto", "bubblewrap", "none"],
+                        help="isolation of learner servers (default auto: bubblewrap where installed)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except LabError as exc:
+        err_console.print(f"practicum: error: {exc}", markup=False, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""`practicum demo`: a scripted walk through everything the lab has, on the real services.
+
+Today: start the lab (or use the running one), create a learner, spawn their
+sandbox, run a cell in it through the kernel API (dataset mount, ML stack, nbgrader
+assignment list), log an MLflow run from inside the sandbox, stop.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from practicum.hub_client import HubClient
+from practicum.lab.courses import load_catalog
+from practicum.lab.errors import LabError
+from practicum.lab.health import check_lab
+from practicum.lab.secrets import load_or_create_secrets
+from practicum.lab.settings import LabSettings
+from practicum.lab.state import LabState, read_state
+from practicum.lab.up import start_lab
+
+Say = Callable[[str], None]
+
+SANDBOX_CELL = """
+import os, json, pathlib
+import torch, monai, pydicom, sklearn, mlflow
+data = pathlib.Path(os.environ["PRACTICUM_DATA_DIR"])
+try:
+    (data / "probe.txt").write_text("x")
+    datasets_read_only = False
+except OSError:
+    datasets_read_only = True
+with mlflow.start_run(run_name="sandbox-demo") as run:
+    mlflow.log_param("learner", os.environ["JUPYTERHUB_USER"])
+    mlflow.log_metric("demo_metric", 0.42)
+print(json.dumps({
+    "user": os.environ["JUPYTERHUB_USER"],
+    "datasets": sorted(p.name for p in data.iterdir()),
+    "datasets_read_only": datasets_read_only,
+    "versions": {m.__name__: m.__version__ for m in (torch, monai, pydicom, sklearn, mlflow)},
+    "mlflow_run_id": run.info.run_id,
+}))
+"""
+
+NBGRADER_LIST_CELL = """
+import subprocess
+print(subprocess.run(["nbgrader", "list"], capture_output=True, text=True).stderr)
+"""
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    learner: str
+    spawn_seconds: float
+    mlflow_run_id: str
+    datasets: list[str]
+    released_assignments_seen: bool
+
+
+@contextmanager
+def _lab_for_demo(settings: LabSettings, say: Say) -> Iterator[tuple[LabState, str]]:
+    running = read_state(settings.layout.lab_file)
+    if running is not None:
+        token = load_or_create_secrets(settings.layout.secrets_file).lab_api_token
+        if all(h.healthy for h in check_lab(running, token)):
+            say(f"using the lab already running at {running.public_url}")
+            yield running, token
+            return
+    say("starting the lab ...")
+    lab = start_lab(settings)
+    try:
+        say(f"lab is up at {lab.state.public_url}")
+        yield lab.state, lab.token
+    finally:
+        say("stopping the lab ...")
+        lab.stop()
+
+
+def run_demo(settings: LabSettings, say: Say = print, learner: str = "demo-learner") -> DemoResult:
+    with _lab_for_demo(settings, say) as (state, token), HubClient(state.hub_api_url, state.public_url, token) as hub:
+        hub.ensure_user(learner)
+        for course in load_catalog(settings.courses_dir):
+            hub.add_to_group(f"nbgrader-{course.course_id}", [learner])
+        say(f"created learner {learner!r} and enrolled them in the catalog's courses")
+
+        spawn_seconds = hub.start_server(learner, profile="cpu")
+        say(f"spawned {learner}'s CPU sandbox in {spawn_seconds:.1f} s ({state.sandbox} isolation)")
+        try:
+            result = hub.run_code(learner, SANDBOX_CELL, timeout=120)
+            if not result.ok:
+                raise LabError(f"the sandbox cell failed: {result.error}\n{result.stderr}")
+            report = _last_json_line(result.stdout)
+            say(f"ran a cell in the sandbox: datasets {report['datasets']}, read-only: {report['datasets_read_only']}")
+            say("ML stack in the sandbox: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()))
+            run_id = report["mlflow_run_id"]
+            _check_mlflow_run(state.mlflow_url, run_id)
+            say(f"the sandbox logged MLflow run {run_id}: {state.mlflow_url}/#/experiments/0/runs/{run_id}")
+
+            listing = hub.run_code(learner, NBGRADER_LIST_CELL, timeout=120)
+            seen = "welcome" in listing.stdout
+            say("nbgrader in the sandbox lists the released assignments:\n" + _indent(listing.stdout.strip()))
+        finally:
+            hub.stop_server(learner)
+            say(f"stopped {learner}'s sandbox")
+    return DemoResult(learner, spawn_seconds, run_id, report["datasets"], seen)
+
+
+def _check_mlflow_run(mlflow_url: str, run_id: str) -> None:
+    response = httpx.get(f"{mlflow_url}/api/2.0/mlflow/runs/get", params={"run_id": run_id}, timeout=10)
+    if response.status_code != 200:
+        raise LabError(f"MLflow does not know run {run_id}: HTTP {response.status_code}")
+    metrics = {m["key"]: m["value"] for m in response.json()["run"]["data"].get("metrics", [])}
+    if metrics.get("demo_metric") != 0.42:
+        raise LabError(f"MLflow run {run_id} lacks the metric the sandbox logged")
+
+
+def _last_json_line(text: str) -> dict:
+    for line in reversed(text.strip().splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise LabError(f"the sandbox printed no report: {text[-300:]!r}")
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+def timed(say: Say) -> Say:
+    start = time.monotonic()
+    return lambda message: say(f"[{time.monotonic() - start:6.1f} s] {message}")

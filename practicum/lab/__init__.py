@@ -1,0 +1,1 @@
+"""Start, watch and stop the embedded lab: MLflow, JupyterHub and its services."""

@@ -1,0 +1,99 @@
+"""Prepare each nbgrader course of the catalog: its course folder, config and releases."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import LabError
+
+
+@dataclass(frozen=True)
+class Course:
+    course_id: str
+    title: str
+    instructors: tuple[str, ...]
+    assignments: tuple[str, ...]
+
+
+def load_catalog(courses_dir: Path) -> list[Course]:
+    catalog = courses_dir / "catalog.yaml"
+    try:
+        raw = yaml.safe_load(catalog.read_text()) or {}
+    except FileNotFoundError:
+        raise LabError(f"course catalog {catalog} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise LabError(f"course catalog {catalog} is not valid YAML: {exc}") from None
+    courses = []
+    for entry in raw.get("courses", []):
+        try:
+            course = Course(
+                course_id=str(entry["id"]),
+                title=str(entry.get("title", entry["id"])),
+                instructors=tuple(entry.get("instructors", [])),
+                assignments=tuple(entry.get("assignments", [])),
+            )
+        except (KeyError, TypeError):
+            raise LabError(f"course catalog {catalog}: every course needs an id") from None
+        if "-" in course.course_id:
+            # nbgrader reads the course from hub group names "nbgrader-<course>".
+            raise LabError(f"course id {course.course_id!r} must not contain '-'")
+        if not (courses_dir / course.course_id / "source").is_dir():
+            raise LabError(f"course {course.course_id}: {courses_dir / course.course_id / 'source'} is missing")
+        courses.append(course)
+    return courses
+
+
+def course_nbgrader_config(course_id: str, exchange_root: Path) -> str:
+    return "\n".join(
+        [
+            "# Written by practicum: the instructor's view of this course.",
+            "c = get_config()  # noqa: F821",
+            f"c.CourseDirectory.course_id = {course_id!r}",
+            "c.CourseDirectory.root = __import__('os').path.dirname(__file__)",
+            f"c.Exchange.root = {str(exchange_root)!r}",
+            "c.Exchange.path_includes_course = True",
+            "",
+        ]
+    )
+
+
+def prepare_course(course: Course, courses_dir: Path, course_root: Path, exchange_root: Path, env: Mapping[str, str]) -> None:
+    """Copy the course's sources into its course folder and release its assignments when they changed."""
+    source = courses_dir / course.course_id / "source"
+    course_root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source, course_root / "source", dirs_exist_ok=True)
+    (course_root / "nbgrader_config.py").write_text(course_nbgrader_config(course.course_id, exchange_root))
+    for assignment in course.assignments:
+        stamp = course_root / f".released-{assignment}"
+        digest = _folder_digest(source / assignment)
+        released = exchange_root / course.course_id / "outbound" / assignment
+        if stamp.exists() and stamp.read_text() == digest and released.is_dir():
+            continue
+        for verb in ("generate_assignment", "release_assignment"):
+            result = subprocess.run(
+                [str(Path(env["PRACTICUM_BIN"]) / "nbgrader"), verb, assignment, "--force"],
+                cwd=course_root,
+                env=dict(env),
+                capture_output=True,
+                text=True,
+            )
+            if result.returncode != 0:
+                tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+                raise LabError(f"nbgrader {verb} {assignment} failed for {course.course_id}: {' | '.join(tail)}")
+        stamp.write_text(digest)
+
+
+def _folder_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(folder).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()

@@ -1,0 +1,82 @@
+"""Where the lab's code, tools and state live on disk."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STATE_ENV = "PRACTICUM_STATE_DIR"
+
+
+def default_state_dir() -> Path:
+    return Path(os.environ.get(STATE_ENV, REPO_ROOT / ".lab"))
+
+
+def venv_bin() -> Path:
+    return Path(sys.executable).parent
+
+
+def proxy_binary() -> Path:
+    return REPO_ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
+
+
+@dataclass(frozen=True)
+class StateLayout:
+    """The folders of one lab's state (all under one root, never mounted in sandboxes)."""
+
+    root: Path
+
+    @property
+    def lab_file(self) -> Path:
+        return self.root / "lab.json"
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.root / "secrets.json"
+
+    @property
+    def hub_settings_file(self) -> Path:
+        return self.root / "hub" / "settings.json"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def hub(self) -> Path:
+        return self.root / "hub"
+
+    @property
+    def mlflow(self) -> Path:
+        return self.root / "mlflow"
+
+    @property
+    def homes(self) -> Path:
+        return self.root / "homes"
+
+    @property
+    def courses(self) -> Path:
+        return self.root / "courses"
+
+    @property
+    def exchange(self) -> Path:
+        return self.root / "exchange"
+
+    @property
+    def sandbox_jupyter_etc(self) -> Path:
+        return self.root / "sandbox-etc-jupyter"
+
+    @property
+    def lms(self) -> Path:
+        return self.root / "lms"
+
+    def create(self) -> None:
+        for folder in (self.root, self.logs, self.hub, self.mlflow, self.homes, self.courses, self.lms):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.root.chmod(0o700)
+        # The exchange is where learners fetch and submit: everyone may write, only owners delete.
+        self.exchange.mkdir(parents=True, exist_ok=True)
+        self.exchange.chmod(0o1777)

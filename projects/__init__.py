@@ -1,0 +1,1 @@
+"""Scenario projects: specs, starter notebooks, reference solutions and baselines."""
