@@ -65,6 +65,9 @@ class ExternalCourse:
     url: str
     instructors: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        _port_of(self.url)  # refuses what is not an http(s) URL
+
     @property
     def service(self) -> CourseService:
         # Only its names (service, role, groups) are used here: the course folder
@@ -103,12 +106,7 @@ class KubernetesSettings:
             gpu_node_selector=dict(values.get("gpu_node_selector", DEFAULT_GPU_NODE_SELECTOR)),
             gpu_tolerations=tuple(values.get("gpu_tolerations", DEFAULT_GPU_TOLERATIONS)),
             courses=tuple(
-                _from_values(
-                    ExternalCourse,
-                    course,
-                    f"{where}.courses[{i}]",
-                    instructors=tuple(course.get("instructors", ())),
-                )
+                _course_from_values(course, f"{where}.courses[{i}]")
                 for i, course in enumerate(values.get("courses") or ())
             ),
             sso=_sso_from_values(values["sso"], environ) if values.get("sso") else None,
@@ -208,8 +206,8 @@ def configure_external_formgrader(c: Config, course: ExternalCourse, *, hub_mana
     embedded lab's managed formgrader); here it runs in its own pod.
     """
     names = course.service
-    services._add_service(c, {"name": names.service_name, "url": course.url, "oauth_no_confirm": True})
-    services._add_role(
+    services.add_service(c, {"name": names.service_name, "url": course.url, "oauth_no_confirm": True})
+    services.add_role(
         c,
         {
             "name": f"formgrade-{names.course_id}",
@@ -218,8 +216,8 @@ def configure_external_formgrader(c: Config, course: ExternalCourse, *, hub_mana
         },
     )
     if hub_manages_groups:
-        services._add_group(c, names.instructor_group, names.instructors)
-        services._add_group(c, names.student_group)
+        services.add_group(c, names.instructor_group, names.instructors)
+        services.add_group(c, names.student_group)
 
 
 def configure_kubernetes(
@@ -231,7 +229,6 @@ def configure_kubernetes(
     secret when the values leave it out.
     """
     s = KubernetesSettings.from_values(custom, environ)
-    chart_services = _services_by_name(c)
 
     profiles = build_profiles(s.gpus_available, s.profiles)
     chart_tolerations = list(c.KubeSpawner.tolerations) if "tolerations" in c.KubeSpawner else []
@@ -258,7 +255,6 @@ def configure_kubernetes(
     else:
         services.configure_gpu_groups(c, s.profiles.gpu_groups)
 
-    _keep_chart_service_fields(c, chart_services)
     _require_api_tokens(c)
 
 
@@ -300,6 +296,11 @@ def _profile_limits_from_values(raw: Mapping[str, Any]) -> ProfileLimits:
     return _from_values(ProfileLimits, raw, where, **converted)
 
 
+def _course_from_values(raw: Mapping[str, Any], where: str) -> ExternalCourse:
+    _check_keys(ExternalCourse, raw, where)
+    return _from_values(ExternalCourse, raw, where, instructors=tuple(raw.get("instructors", ())))
+
+
 def _sso_from_values(raw: Mapping[str, Any], environ: Mapping[str, str] | None) -> SSOSettings:
     where = "custom.practicum.sso"
     _check_keys(SSOSettings, raw, where)
@@ -322,24 +323,6 @@ def _port_of(url: str) -> int:
 
 
 # --- the chart's services -------------------------------------------------------------
-
-
-def _services_by_name(c: Config) -> dict[str, dict[str, Any]]:
-    if "services" not in c.JupyterHub:
-        return {}
-    return {service["name"]: dict(service) for service in c.JupyterHub.services}
-
-
-def _keep_chart_service_fields(c: Config, chart_services: Mapping[str, Mapping[str, Any]]) -> None:
-    """Put back what the chart set on a service that a shared function then replaced.
-
-    The chart adds each ``hub.services`` entry with the api_token it generated
-    (also readable by other pods from the hub Secret); services.configure_*
-    replace a service by name.
-    """
-    c.JupyterHub.services = [
-        {**chart_services.get(service["name"], {}), **service} for service in c.JupyterHub.services
-    ]
 
 
 def _require_api_tokens(c: Config) -> None:

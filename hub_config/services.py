@@ -41,19 +41,21 @@ LAB_SCOPES = [
 ]
 
 
-def _add_service(c: Config, service: dict) -> None:
+def add_service(c: Config, service: dict) -> None:
+    """Add a service, or update the one of that name (keeping keys set before, e.g. a chart's api_token)."""
     services = list(c.JupyterHub.services) if "services" in c.JupyterHub else []
-    services = [s for s in services if s["name"] != service["name"]]
-    c.JupyterHub.services = services + [service]
+    existing = next((s for s in services if s["name"] == service["name"]), {})
+    others = [s for s in services if s["name"] != service["name"]]
+    c.JupyterHub.services = others + [{**existing, **service}]
 
 
-def _add_role(c: Config, role: dict) -> None:
+def add_role(c: Config, role: dict) -> None:
     roles = list(c.JupyterHub.load_roles) if "load_roles" in c.JupyterHub else []
     roles = [r for r in roles if r["name"] != role["name"]]
     c.JupyterHub.load_roles = roles + [role]
 
 
-def _add_group(c: Config, name: str, users: Sequence[str] = ()) -> None:
+def add_group(c: Config, name: str, users: Sequence[str] = ()) -> None:
     groups = dict(c.JupyterHub.load_groups) if "load_groups" in c.JupyterHub else {}
     members = list(groups.get(name, {}).get("users", []))
     groups[name] = {"users": sorted(set(members) | set(users))}
@@ -62,7 +64,7 @@ def _add_group(c: Config, name: str, users: Sequence[str] = ()) -> None:
 
 def configure_user_role(c: Config) -> None:
     """Every user may open the LMS (through hub OAuth) besides their own server."""
-    _add_role(c, {"name": "user", "scopes": ["self", f"access:services!service={LMS_SERVICE}"]})
+    add_role(c, {"name": "user", "scopes": ["self", f"access:services!service={LMS_SERVICE}"]})
     c.Spawner.server_token_scopes = list(SERVER_TOKEN_SCOPES)
 
 
@@ -74,12 +76,12 @@ def configure_lms_service(
     if command:
         service["command"] = list(command)
         service["environment"] = dict(environment or {})
-    _add_service(c, service)
-    _add_role(c, {"name": "lms-service", "services": [LMS_SERVICE], "scopes": list(LMS_SCOPES)})
+    add_service(c, service)
+    add_role(c, {"name": "lms-service", "services": [LMS_SERVICE], "scopes": list(LMS_SCOPES)})
 
 
 def configure_idle_culler(c: Config, *, python: str, timeout_seconds: int, environment: dict[str, str] | None = None) -> None:
-    _add_service(
+    add_service(
         c,
         {
             "name": CULLER_SERVICE,
@@ -87,13 +89,13 @@ def configure_idle_culler(c: Config, *, python: str, timeout_seconds: int, envir
             "environment": dict(environment or {}),
         },
     )
-    _add_role(c, {"name": "idle-culler", "services": [CULLER_SERVICE], "scopes": list(CULLER_SCOPES)})
+    add_role(c, {"name": "idle-culler", "services": [CULLER_SERVICE], "scopes": list(CULLER_SCOPES)})
 
 
 def configure_lab_service(c: Config, *, api_token: str) -> None:
     """The token the lab's own CLI uses (status, demo) to manage users and servers."""
-    _add_service(c, {"name": LAB_SERVICE, "api_token": api_token})
-    _add_role(c, {"name": LAB_SERVICE, "services": [LAB_SERVICE], "scopes": list(LAB_SCOPES)})
+    add_service(c, {"name": LAB_SERVICE, "api_token": api_token})
+    add_role(c, {"name": LAB_SERVICE, "services": [LAB_SERVICE], "scopes": list(LAB_SCOPES)})
 
 
 def formgrader_command(singleuser: str) -> list[str]:
@@ -107,7 +109,7 @@ def configure_formgrader(
     c: Config, course: CourseService, *, singleuser: str, environment: dict[str, str] | None = None
 ) -> None:
     """nbgrader's formgrader for one course, reachable by the course's instructors only."""
-    _add_service(
+    add_service(
         c,
         {
             "name": course.service_name,
@@ -118,7 +120,7 @@ def configure_formgrader(
             "oauth_no_confirm": True,
         },
     )
-    _add_role(
+    add_role(
         c,
         {
             "name": f"formgrade-{course.course_id}",
@@ -126,10 +128,10 @@ def configure_formgrader(
             "scopes": [f"access:services!service={course.service_name}"],
         },
     )
-    _add_group(c, course.instructor_group, course.instructors)
-    _add_group(c, course.student_group)
+    add_group(c, course.instructor_group, course.instructors)
+    add_group(c, course.student_group)
 
 
 def configure_gpu_groups(c: Config, groups: Sequence[str]) -> None:
     for group in groups:
-        _add_group(c, group)
+        add_group(c, group)

@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
+from tornado import web
 from traitlets import Dict, List, Unicode, default
 
 from .gpu_pool import GPUPool
@@ -62,6 +63,10 @@ class SandboxSpawner(SimpleLocalProcessSpawner):
     @default("options_form")
     def _options_form_default(self) -> Any:
         return lambda spawner: spawner.render_profile_form()
+
+    @default("apply_user_options")
+    def _apply_user_options_default(self) -> Any:
+        return lambda spawner, user_options: spawner.apply_profile(user_options.get("profile"))
 
     @property
     def all_profiles(self) -> list[Profile]:
@@ -121,11 +126,21 @@ class SandboxSpawner(SimpleLocalProcessSpawner):
             args.append("--ServerApp.allow_root=True")
         return args
 
-    async def start(self) -> Any:
-        profile = pick_profile(self.all_profiles, self.user_groups(), self.user_options.get("profile"))
+    def apply_profile(self, slug: str | None) -> Profile:
+        """Take the user's chosen (or default) profile: 400/403 for an unknown or forbidden one."""
+        try:
+            profile = pick_profile(self.all_profiles, self.user_groups(), slug)
+        except PermissionError as exc:
+            raise web.HTTPError(403, str(exc)) from None
+        except ValueError as exc:
+            raise web.HTTPError(400, str(exc)) from None
         self.active_profile = profile
         self.cpu_limit = profile.cpu_limit
         self.mem_limit = profile.mem_limit
+        return profile
+
+    async def start(self) -> Any:
+        profile = self.active_profile or self.apply_profile(None)
         pool = gpu_pool_for(self.gpu_devices)
         gpus = pool.acquire(self._gpu_owner, profile.gpus) if profile.gpus else []
         if self._base_cmd is None:

@@ -39,20 +39,8 @@ def _settings_from(args: argparse.Namespace) -> LabSettings:
     )
     port = getattr(args, "port", None)
     if port:
-        settings = replace(settings, ports=_ports_from_base(port))
+        settings = replace(settings, ports=Ports.from_base(port))
     return settings
-
-
-def _ports_from_base(public: int) -> Ports:
-    """All ports next to the public one, so two labs can run side by side with one flag."""
-    return Ports(
-        public=public,
-        hub_api=public + 1,
-        proxy_api=public + 2,
-        lms=public + 3,
-        mlflow=public + 4,
-        formgrader_base=public + 10,
-    )
 
 
 def cmd_up(args: argparse.Namespace) -> int:

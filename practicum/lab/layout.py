@@ -20,7 +20,9 @@ def venv_bin() -> Path:
 
 
 def proxy_binary() -> Path:
-    return REPO_ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
+    """JupyterHub's proxy, installed by `npm ci` into the checkout ($PRACTICUM_PROXY overrides)."""
+    default = REPO_ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
+    return Path(os.environ.get("PRACTICUM_PROXY", default))
 
 
 @dataclass(frozen=True)

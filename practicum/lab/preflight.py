@@ -15,6 +15,8 @@ from .errors import LabError
 def check_ports_free(ip: str, ports: Mapping[str, int]) -> None:
     for name, port in ports.items():
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            # As the servers do: a port whose last connections linger in TIME_WAIT is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((ip, port))
             except OSError as exc:

@@ -18,6 +18,18 @@ class Ports:
     lms: int = 8090
     formgrader_base: int = 8100
 
+    @classmethod
+    def from_base(cls, public: int) -> "Ports":
+        """All ports next to the public one, so two labs can run side by side with one flag."""
+        return cls(
+            public=public,
+            hub_api=public + 1,
+            proxy_api=public + 2,
+            lms=public + 3,
+            mlflow=public + 4,
+            formgrader_base=public + 10,
+        )
+
     def named(self, course_count: int) -> dict[str, int]:
         """Every port the lab binds, by what binds it."""
         ports = {
@@ -57,7 +69,7 @@ class LabSettings:
         settings = cls()
         env = os.environ
         if "PRACTICUM_PORT" in env:
-            settings = replace(settings, ports=replace(settings.ports, public=int(env["PRACTICUM_PORT"])))
+            settings = replace(settings, ports=Ports.from_base(int(env["PRACTICUM_PORT"])))
         if "PRACTICUM_DATASETS_DIR" in env:
             settings = replace(settings, datasets_dir=Path(env["PRACTICUM_DATASETS_DIR"]))
         if "PRACTICUM_SANDBOX" in env:

@@ -1,0 +1,113 @@
+"""The sandbox command, checked as a list and by running a real process inside it."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from practicum.hub_config.sandbox import (
+    SANDBOX_DATASETS,
+    SandboxMounts,
+    bubblewrap_command,
+)
+
+
+@pytest.fixture
+def host(tmp_path):
+    """A host layout: a lab state folder inside a code folder, as in a checkout."""
+    code = tmp_path / "checkout"
+    state = code / ".lab"
+    for folder in ("homes/ada", "homes/bob", "public", "exchange", "etc", "hidden_labels"):
+        (state / folder).mkdir(parents=True)
+    (state / "public" / "train.csv").write_text("id,label\n1,0\n")
+    (state / "hidden_labels" / "test_labels.csv").write_text("secret\n")
+    (state / "homes" / "bob" / "notes.txt").write_text("bob's work\n")
+    (code / "module.py").write_text("VALUE = 1\n")
+    mounts = SandboxMounts(
+        home_on_host=str(state / "homes" / "ada"),
+        home="/home/ada",
+        public_datasets=str(state / "public"),
+        exchange=str(state / "exchange"),
+        jupyter_etc=str(state / "etc"),
+        code_dirs=[sys.base_prefix, sys.prefix, str(code)],
+        hidden_dirs=[str(state)],
+    )
+    return mounts, code, state
+
+
+def test_state_is_masked_after_the_code_that_contains_it(host):
+    mounts, code, state = host
+    cmd = bubblewrap_command(mounts)
+    code_bind = cmd.index(str(code))
+    mask = cmd.index(str(state))
+    assert cmd[code_bind - 1] == "--ro-bind" and cmd[mask - 1] == "--tmpfs"
+    assert code_bind < mask
+    assert cmd[cmd.index(SANDBOX_DATASETS) - 2] == "--ro-bind"
+    assert cmd[-1] == "--"
+
+
+def test_nested_code_dirs_are_bound_once(host, tmp_path):
+    mounts, code, _ = host
+    nested = SandboxMounts(**{**mounts.__dict__, "code_dirs": [str(code), str(code / ".lab")]})
+    cmd = bubblewrap_command(nested)
+    assert cmd.count(str(code)) == 2  # bound once (source and target)
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_a_process_in_the_sandbox_sees_only_what_it_may(host):
+    mounts, code, state = host
+    probe = r"""
+import json, os, pathlib
+def read_or_empty(path):
+    try:
+        return pathlib.Path(path).read_text()
+    except OSError:
+        return ""
+def can_write(path):
+    try:
+        pathlib.Path(path).write_text("x")
+        return True
+    except OSError:
+        return False
+print(json.dumps({
+    "datasets": sorted(os.listdir("/datasets")),
+    "write_datasets": can_write("/datasets/new.csv"),
+    "write_home": can_write("/home/ada/work.txt"),
+    "write_code": can_write(%r),
+    "state_listing": sorted(os.listdir(%r)),
+    "bob_visible": os.path.exists(%r),
+    "labels_visible": os.path.exists(%r),
+    "shadow": read_or_empty("/etc/shadow"),
+    "pid": os.getpid(),
+    "uid": os.getuid(),
+}))
+""" % (
+        str(code / "module.py"),
+        str(state),
+        str(state / "homes" / "bob" / "notes.txt"),
+        str(state / "hidden_labels" / "test_labels.csv"),
+    )
+    result = subprocess.run(
+        bubblewrap_command(mounts) + [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["datasets"] == ["train.csv"]
+    assert seen["write_datasets"] is False
+    assert seen["write_home"] is True
+    assert (state / "homes" / "ada" / "work.txt").read_text() == "x"
+    assert seen["write_code"] is False
+    assert seen["state_listing"] == []
+    assert seen["bob_visible"] is False
+    assert seen["labels_visible"] is False
+    assert seen["shadow"] == ""
+    assert seen["pid"] < 10  # own PID namespace
+    assert seen["uid"] == 1000
+    assert (state / "public" / "new.csv").exists() is False
+    assert os.listdir(state / "homes" / "bob") == ["notes.txt"]

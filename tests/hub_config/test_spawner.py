@@ -1,0 +1,123 @@
+import asyncio
+from dataclasses import asdict
+from types import SimpleNamespace
+
+import pytest
+from jupyterhub.spawner import LocalProcessSpawner
+from tornado import web
+from traitlets.config import Config
+
+from practicum.hub_config import spawner as spawner_module
+from practicum.hub_config.gpu_pool import NoFreeGPU
+from practicum.hub_config.profiles import GPU_GROUP, build_profiles
+from practicum.hub_config.spawner import SandboxSpawner
+
+
+def make_spawner(tmp_path, name: str, groups: list[str], devices=("0", "1"), mode="bubblewrap") -> SandboxSpawner:
+    c = Config()
+    c.SandboxSpawner.profiles = [asdict(p) for p in build_profiles(gpus_available=bool(devices))]
+    c.SandboxSpawner.gpu_devices = list(devices)
+    c.SandboxSpawner.sandbox_mode = mode
+    c.SandboxSpawner.public_datasets_dir = str(tmp_path / "public")
+    c.SandboxSpawner.exchange_dir = str(tmp_path / "exchange")
+    c.SandboxSpawner.jupyter_etc_dir = str(tmp_path / "etc")
+    c.SandboxSpawner.home_dir_template = str(tmp_path / "homes" / "{username}")
+    c.SandboxSpawner.cmd = ["jupyterhub-singleuser"]
+    user = SimpleNamespace(name=name, groups=[SimpleNamespace(name=g) for g in groups], url=f"/user/{name}/")
+    hub = SimpleNamespace(
+        public_host="", url="http://127.0.0.1:8081/hub/", base_url="/hub/", api_url="http://127.0.0.1:8081/hub/api"
+    )
+    return SandboxSpawner(user=user, hub=hub, config=c)
+
+
+@pytest.fixture(autouse=True)
+def fresh_gpu_pools(monkeypatch):
+    monkeypatch.setattr(spawner_module, "_pools", {})
+
+
+@pytest.fixture
+def started(monkeypatch):
+    """Replace the process start with a recorder of the command and environment."""
+    calls = []
+
+    async def fake_start(self):
+        calls.append({"cmd": list(self.cmd), "env": self.get_env()})
+        return ("127.0.0.1", 12345)
+
+    monkeypatch.setattr(LocalProcessSpawner, "start", fake_start)
+    monkeypatch.setattr(LocalProcessSpawner, "stop", lambda self, now=False: asyncio.sleep(0))
+    monkeypatch.setattr(spawner_module, "bubblewrap_path", lambda: "/usr/bin/bwrap")
+    return calls
+
+
+def test_profile_form_lists_only_allowed_profiles(tmp_path):
+    learner = make_spawner(tmp_path, "ada", [])
+    assert learner.render_profile_form() == ""  # one choice: no form
+    gpu_user = make_spawner(tmp_path, "bob", [GPU_GROUP])
+    form = gpu_user.render_profile_form()
+    assert 'value="cpu" checked' in form and 'value="gpu"' in form
+
+
+def test_forbidden_and_unknown_profiles_are_refused_with_http_errors(tmp_path):
+    learner = make_spawner(tmp_path, "ada", [])
+    with pytest.raises(web.HTTPError) as forbidden:
+        learner.apply_profile("gpu")
+    assert forbidden.value.status_code == 403
+    with pytest.raises(web.HTTPError) as unknown:
+        learner.apply_profile("quantum")
+    assert unknown.value.status_code == 400
+
+
+def test_profile_sets_limits(tmp_path):
+    gpu_user = make_spawner(tmp_path, "bob", [GPU_GROUP])
+    gpu_user.apply_profile("gpu")
+    assert gpu_user.cpu_limit == 8.0
+    assert gpu_user.mem_limit == 32 * 1024**3
+
+
+def test_gpu_sandboxes_get_distinct_devices_and_cpu_sandboxes_none(tmp_path, started):
+    first, second, third = (make_spawner(tmp_path, n, [GPU_GROUP]) for n in ("u1", "u2", "u3"))
+    for s in (first, second):
+        s.apply_profile("gpu")
+        asyncio.run(s.start())
+    envs = [call["env"] for call in started]
+    assert [e["CUDA_VISIBLE_DEVICES"] for e in envs] == ["0", "1"]
+    assert "--dev-bind" in started[0]["cmd"] and "/dev/nvidia0" in started[0]["cmd"]
+    assert "/dev/nvidia1" not in started[0]["cmd"]
+
+    third.apply_profile("gpu")
+    with pytest.raises(NoFreeGPU):
+        asyncio.run(third.start())
+
+    asyncio.run(first.stop())
+    asyncio.run(third.start())
+    assert started[-1]["env"]["CUDA_VISIBLE_DEVICES"] == "0"
+
+    cpu = make_spawner(tmp_path, "u4", [GPU_GROUP])
+    cpu.apply_profile("cpu")
+    asyncio.run(cpu.start())
+    assert started[-1]["env"]["CUDA_VISIBLE_DEVICES"] == ""
+    assert "--dev-bind" not in started[-1]["cmd"]
+
+
+def test_sandboxed_command_and_environment(tmp_path, started, monkeypatch):
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    spawner = make_spawner(tmp_path, "ada", [], devices=())
+    spawner.apply_profile(None)
+    asyncio.run(spawner.start())
+    cmd, env = started[0]["cmd"], started[0]["env"]
+    assert cmd[0] == "/usr/bin/bwrap" and cmd[-2:] == ["--", "jupyterhub-singleuser"]
+    assert env["HOME"] == "/home/ada"
+    assert env["PRACTICUM_DATA_DIR"] == "/datasets"
+    assert env["JUPYTER_CONFIG_PATH"] == "/srv/practicum/jupyter-config"
+    assert (tmp_path / "homes" / "ada").is_dir()
+
+
+def test_unsandboxed_mode_runs_the_plain_command(tmp_path, started):
+    spawner = make_spawner(tmp_path, "ada", [], devices=(), mode="none")
+    spawner.apply_profile(None)
+    asyncio.run(spawner.start())
+    cmd, env = started[0]["cmd"], started[0]["env"]
+    assert cmd == ["jupyterhub-singleuser"]
+    assert env["PRACTICUM_DATA_DIR"] == str(tmp_path / "public")
+    assert env["HOME"] == str(tmp_path / "homes" / "ada")

@@ -1,0 +1,92 @@
+"""Start a real lab for a test: free ports, its own state folder, `practicum up` as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from practicum.lab.secrets import load_or_create_secrets
+from practicum.lab.settings import Ports
+from practicum.lab.state import LabState, read_state
+
+PRACTICUM = str(Path(sys.executable).parent / "practicum")
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def port_is_listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def free_base_port() -> int:
+    for _ in range(200):
+        base = random.randrange(20000, 60000, 20)
+        if all(port_is_free(p) for p in Ports.from_base(base).named(course_count=3).values()):
+            return base
+    raise RuntimeError("no free block of ports")
+
+
+@dataclass
+class LabUnderTest:
+    base_port: int
+    state_dir: Path
+    datasets_dir: Path
+    process: subprocess.Popen[str]
+    state: LabState
+    token: str
+
+    @property
+    def ports(self) -> list[int]:
+        return list(Ports.from_base(self.base_port).named(course_count=1).values())
+
+    def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [PRACTICUM, *args, "--state-dir", str(self.state_dir)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def down(self) -> None:
+        if self.process.poll() is None:
+            self.cli("down")
+            self.process.wait(timeout=60)
+
+
+def start_test_lab(state_dir: Path, datasets_dir: Path, timeout: float = 150) -> LabUnderTest:
+    base = free_base_port()
+    process = subprocess.Popen(
+        [PRACTICUM, "up", "--port", str(base), "--state-dir", str(state_dir), "--datasets", str(datasets_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"practicum up exited {process.returncode}: {process.stdout.read()}")
+        state = read_state(state_dir / "lab.json")
+        if state is not None:
+            status = subprocess.run(
+                [PRACTICUM, "status", "--json", "--state-dir", str(state_dir)], capture_output=True, text=True
+            )
+            if status.returncode == 0 and json.loads(status.stdout)["healthy"]:
+                token = load_or_create_secrets(state_dir / "secrets.json").lab_api_token
+                return LabUnderTest(base, state_dir, datasets_dir, process, state, token)
+        time.sleep(0.5)
+    process.terminate()
+    raise RuntimeError(f"the lab was not healthy within {timeout} s")
