@@ -12,17 +12,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from practicum.hub_client import HubClient
+from practicum.lab.background import start_background_lab
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "lab"))
-
-from lab_runner import start_test_lab  # noqa: E402
-
-from practicum.hub_client import HubClient  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -45,7 +42,7 @@ def main() -> None:
         root = Path(tmp)
         (root / "datasets").mkdir()
         started = time.monotonic()
-        lab = start_test_lab(root / "state", root / "datasets")
+        lab = start_background_lab(root / "state", root / "datasets")
         up_seconds = time.monotonic() - started
         spawns: list[float] = []
         try:

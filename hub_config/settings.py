@@ -79,7 +79,7 @@ class HubSettings:
         return json.dumps(asdict(self), indent=2)
 
     @classmethod
-    def from_json(cls, text: str) -> "HubSettings":
+    def from_json(cls, text: str) -> HubSettings:
         raw = json.loads(text)
         raw["courses"] = tuple(
             CourseService(**{**c, "instructors": tuple(c.get("instructors", ()))})
@@ -91,7 +91,7 @@ class HubSettings:
         return cls(**raw)
 
     @classmethod
-    def load(cls, path: str | Path) -> "HubSettings":
+    def load(cls, path: str | Path) -> HubSettings:
         return cls.from_json(Path(path).read_text())
 
 

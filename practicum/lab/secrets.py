@@ -16,7 +16,7 @@ class LabSecrets:
     lab_api_token: str
 
     @classmethod
-    def generate(cls) -> "LabSecrets":
+    def generate(cls) -> LabSecrets:
         return cls(
             # Short enough to type, long enough not to guess; the hub asks for at least 8.
             user_password=secrets.token_urlsafe(9),

@@ -19,7 +19,7 @@ class Ports:
     formgrader_base: int = 8100
 
     @classmethod
-    def from_base(cls, public: int) -> "Ports":
+    def from_base(cls, public: int) -> Ports:
         """All ports next to the public one, so two labs can run side by side with one flag."""
         return cls(
             public=public,
@@ -64,7 +64,7 @@ class LabSettings:
         return self.datasets_dir or self.layout.root / "datasets" / "public"
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "LabSettings":
+    def from_env(cls, **overrides: object) -> LabSettings:
         """Defaults, then PRACTICUM_* environment variables, then explicit overrides."""
         settings = cls()
         env = os.environ

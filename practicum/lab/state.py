@@ -32,7 +32,7 @@ class LabState:
         return json.dumps(asdict(self), indent=2)
 
     @classmethod
-    def from_json(cls, text: str) -> "LabState":
+    def from_json(cls, text: str) -> LabState:
         raw = json.loads(text)
         raw["services"] = [ServiceEndpoint(**s) for s in raw.get("services", [])]
         return cls(**raw)

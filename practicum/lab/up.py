@@ -92,7 +92,7 @@ def start_lab(settings: LabSettings, progress: ProgressCallback | None = None) -
     layout.hub_settings_file.write_text(hub_settings.to_json())
     layout.hub_settings_file.chmod(0o600)
     write_singleuser_config(layout.sandbox_jupyter_etc, exchange_root=_exchange_in_sandbox(sandbox, layout.exchange))
-    for course, service in zip(courses, hub_settings.courses):
+    for course, service in zip(courses, hub_settings.courses, strict=True):
         prepare_course(course, settings.courses_dir, Path(service.root), layout.exchange, env)
 
     state = LabState(

@@ -84,7 +84,7 @@ print(json.dumps({
     "pid": os.getpid(),
     "uid": os.getuid(),
 }))
-""" % (
+""" % (  # noqa: UP031 (a %-template keeps the probe's braces readable)
         str(code / "module.py"),
         str(state),
         str(state / "homes" / "bob" / "notes.txt"),

@@ -11,9 +11,8 @@ import httpx
 import pytest
 
 from practicum.hub_client import HubClient
+from practicum.lab.background import BackgroundLab, start_background_lab
 from practicum.lab.secrets import load_or_create_secrets
-
-from lab_runner import LabUnderTest, start_test_lab
 
 pytestmark = pytest.mark.lab
 
@@ -21,12 +20,12 @@ COURSE = "intro_medical_ai"
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory) -> LabUnderTest:
+def lab(tmp_path_factory) -> BackgroundLab:
     root = tmp_path_factory.mktemp("lab")
     datasets = root / "datasets"
     (datasets / "ct_small" / "train").mkdir(parents=True)
     (datasets / "ct_small" / "train" / "cases.csv").write_text("series,label\ns1,1\n")
-    running = start_test_lab(root / "state", datasets)
+    running = start_background_lab(root / "state", datasets)
     yield running
     running.down()
 
@@ -37,7 +36,7 @@ def hub(lab) -> HubClient:
         yield client
 
 
-def login(lab: LabUnderTest, username: str, password: str) -> httpx.Client:
+def login(lab: BackgroundLab, username: str, password: str) -> httpx.Client:
     browser = httpx.Client(base_url=lab.state.public_url, follow_redirects=True, timeout=60)
     page = browser.get("/hub/login")
     xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
@@ -45,7 +44,7 @@ def login(lab: LabUnderTest, username: str, password: str) -> httpx.Client:
     return browser
 
 
-def lab_password(lab: LabUnderTest) -> str:
+def lab_password(lab: BackgroundLab) -> str:
     return load_or_create_secrets(lab.state_dir / "secrets.json").user_password
 
 

@@ -7,9 +7,9 @@ import socket
 import subprocess
 
 import pytest
-from lab_runner import PRACTICUM, free_base_port, port_is_listening, start_test_lab
 
 from practicum.hub_client import HubClient
+from practicum.lab.background import PRACTICUM, free_base_port, port_is_listening, start_background_lab
 from practicum.lab.processes import marked_processes
 
 pytestmark = pytest.mark.lab
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.lab
 def test_up_then_down_leaves_no_process_and_no_open_port(tmp_path):
     datasets = tmp_path / "datasets"
     datasets.mkdir()
-    lab = start_test_lab(tmp_path / "state", datasets)
+    lab = start_background_lab(tmp_path / "state", datasets)
     try:
         with HubClient(lab.state.hub_api_url, lab.state.public_url, lab.token) as hub:
             hub.ensure_user("ada")
@@ -77,7 +77,7 @@ def test_unreadable_dataset_folder_is_one_clear_line(tmp_path):
 def test_second_lab_on_the_same_state_is_refused(tmp_path):
     datasets = tmp_path / "datasets"
     datasets.mkdir()
-    lab = start_test_lab(tmp_path / "state", datasets)
+    lab = start_background_lab(tmp_path / "state", datasets)
     try:
         result = run_up(tmp_path, "--port", str(free_base_port()))
         assert_one_clear_line(result, "a lab is already running")

@@ -1,4 +1,8 @@
-"""Start a real lab for a test: free ports, its own state folder, `practicum up` as a user runs it."""
+"""Run `practicum up` in a child process, as a user would, and wait until it is healthy.
+
+For the tests, the benchmarks and scripts that need a lab of their own: free
+ports, its own state folder.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +45,7 @@ def free_base_port() -> int:
 
 
 @dataclass
-class LabUnderTest:
+class BackgroundLab:
     base_port: int
     state_dir: Path
     datasets_dir: Path
@@ -67,7 +71,7 @@ class LabUnderTest:
             self.process.wait(timeout=60)
 
 
-def start_test_lab(state_dir: Path, datasets_dir: Path, timeout: float = 150) -> LabUnderTest:
+def start_background_lab(state_dir: Path, datasets_dir: Path, timeout: float = 150) -> BackgroundLab:
     base = free_base_port()
     process = subprocess.Popen(
         [PRACTICUM, "up", "--port", str(base), "--state-dir", str(state_dir), "--datasets", str(datasets_dir)],
@@ -86,7 +90,7 @@ def start_test_lab(state_dir: Path, datasets_dir: Path, timeout: float = 150) ->
             )
             if status.returncode == 0 and json.loads(status.stdout)["healthy"]:
                 token = load_or_create_secrets(state_dir / "secrets.json").lab_api_token
-                return LabUnderTest(base, state_dir, datasets_dir, process, state, token)
+                return BackgroundLab(base, state_dir, datasets_dir, process, state, token)
         time.sleep(0.5)
     process.terminate()
     raise RuntimeError(f"the lab was not healthy within {timeout} s")
