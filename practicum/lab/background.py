@@ -6,7 +6,6 @@ ports, its own state folder.
 
 from __future__ import annotations
 
-import json
 import random
 import socket
 import subprocess
@@ -15,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from practicum.lab.health import check_lab
 from practicum.lab.secrets import load_or_create_secrets
 from practicum.lab.settings import Ports
 from practicum.lab.state import LabState, read_state
@@ -37,8 +37,10 @@ def port_is_listening(port: int) -> bool:
 
 
 def free_base_port() -> int:
+    """A free block of ports below Linux's ephemeral range (32768-60999), where a client's
+    outgoing connection could take a port between our check and the server's bind."""
     for _ in range(200):
-        base = random.randrange(20000, 60000, 20)
+        base = random.randrange(20000, 32000, 20)
         if all(port_is_free(p) for p in Ports.from_base(base).named(course_count=3).values()):
             return base
     raise RuntimeError("no free block of ports")
@@ -79,18 +81,16 @@ def start_background_lab(state_dir: Path, datasets_dir: Path, timeout: float = 1
         stderr=subprocess.STDOUT,
         text=True,
     )
+    secrets_file = state_dir / "secrets.json"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"practicum up exited {process.returncode}: {process.stdout.read()}")
         state = read_state(state_dir / "lab.json")
         if state is not None:
-            status = subprocess.run(
-                [PRACTICUM, "status", "--json", "--state-dir", str(state_dir)], capture_output=True, text=True
-            )
-            if status.returncode == 0 and json.loads(status.stdout)["healthy"]:
-                token = load_or_create_secrets(state_dir / "secrets.json").lab_api_token
+            token = load_or_create_secrets(secrets_file).lab_api_token
+            if all(h.healthy for h in check_lab(state, token)):
                 return BackgroundLab(base, state_dir, datasets_dir, process, state, token)
-        time.sleep(0.5)
+        time.sleep(0.25)
     process.terminate()
     raise RuntimeError(f"the lab was not healthy within {timeout} s")
