@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,11 +13,12 @@ from rich.console import Console
 
 from practicum import __version__
 
+from .lab.courses import load_catalog
 from .lab.errors import LabError
 from .lab.health import ServiceHealth, check_lab
 from .lab.secrets import load_or_create_secrets
 from .lab.settings import LabSettings, Ports
-from .lab.state import read_state
+from .lab.state import LabState, read_state
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False)
@@ -47,29 +49,25 @@ def cmd_up(args: argparse.Namespace) -> int:
     from .lab.up import serve_lab, start_lab
 
     settings = _settings_from(args)
-    ready: list[str] = []
-
+    started = time.monotonic()
     with console.status("Starting the lab ...") as status:
 
         def progress(name: str, health: ServiceHealth | None, seconds: float) -> None:
             if health is not None:
-                ready.append(name)
                 console.print(f"  [green]✓[/green] {name:<28} ready after {seconds:5.1f} s")
             else:
                 status.update(f"Starting the lab ... waiting for {name} ({seconds:.0f} s)")
 
         lab = start_lab(settings, progress)
-    _print_welcome(lab.state, settings)
+    _print_welcome(lab.state, settings, time.monotonic() - started)
     serve_lab(lab)
     console.print("Lab stopped.")
     return 0
 
 
-def _print_welcome(state, settings: LabSettings) -> None:  # type: ignore[no-untyped-def]
-    from .lab.courses import load_catalog
-
+def _print_welcome(state: LabState, settings: LabSettings, seconds: float) -> None:
     secrets = load_or_create_secrets(settings.layout.secrets_file)
-    console.print(f"\n[bold]Practicum lab is up[/bold] ({state.sandbox} sandboxes)\n")
+    console.print(f"\n[bold]Practicum lab is up[/bold] after {seconds:.1f} s ({state.sandbox} sandboxes)\n")
     console.print(f"  JupyterHub   {state.public_url}/hub/")
     console.print(f"  MLflow       {state.mlflow_url}")
     console.print(f"  LMS API      {state.public_url}/services/lms/docs")

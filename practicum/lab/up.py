@@ -32,10 +32,10 @@ from .state import LabState, ServiceEndpoint, read_state, write_state
 # Called with (service name, health or None while waiting, seconds since start).
 ProgressCallback = Callable[[str, ServiceHealth | None, float], None]
 
-DATASETS_README = """No dataset has been built yet.
+DATASETS_README = """No dataset has been built for this lab yet.
 
-Build the small default datasets with `practicum datasets build --size small`
-(see the README), or start the lab with --datasets DIR.
+Start the lab with `practicum up --datasets DIR` to mount a folder of public
+dataset splits here (read-only in every sandbox).
 """
 
 
