@@ -1,36 +1,22 @@
-"""The `practicum` command: a thin layer over the lab's functions."""
+"""`practicum up | down | status | demo`: thin wrappers over practicum.lab and practicum.demo."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 
-from practicum import __version__
-
-from .lab.courses import load_catalog
-from .lab.errors import LabError
-from .lab.health import ServiceHealth, check_lab
-from .lab.secrets import load_or_create_secrets
-from .lab.settings import LabSettings, Ports
-from .lab.state import LabState, read_state
+from practicum.lab.courses import load_catalog
+from practicum.lab.health import ServiceHealth, check_lab
+from practicum.lab.secrets import load_or_create_secrets
+from practicum.lab.settings import LabSettings, Ports
+from practicum.lab.state import LabState, read_state
 
 console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False)
-
-DESCRIPTION = """\
-Practicum: a hands-on training lab for engineers who build AI for medicine.
-
-`practicum up` starts the whole lab on this machine (JupyterHub with sandboxes,
-MLflow, the LMS API, nbgrader formgraders, an idle culler); Ctrl-C or
-`practicum down` stops it. State (databases, homes, secrets) lives in .lab/ of the
-checkout, or in --state-dir / $PRACTICUM_STATE_DIR.
-"""
 
 
 def _settings_from(args: argparse.Namespace) -> LabSettings:
@@ -46,7 +32,7 @@ def _settings_from(args: argparse.Namespace) -> LabSettings:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from .lab.up import serve_lab, start_lab
+    from practicum.lab.up import serve_lab, start_lab
 
     settings = _settings_from(args)
     started = time.monotonic()
@@ -86,7 +72,7 @@ def _print_welcome(state: LabState, settings: LabSettings, seconds: float) -> No
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    from .lab.down import stop_lab
+    from practicum.lab.down import stop_lab
 
     console.print(stop_lab(_settings_from(args).layout.root))
     return 0
@@ -114,7 +100,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo, timed
+    from practicum.demo import run_demo, timed
 
     result = run_demo(_settings_from(args), say=timed(console.print))
     console.print(f"\n[bold green]Demo complete[/bold green]: sandbox spawned in {result.spawn_seconds:.1f} s, "
@@ -122,15 +108,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="practicum", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--version", action="version", version=f"practicum {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--state-dir", help="folder of the lab's state (default: .lab/ in the checkout)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
+def add_lab_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     up = sub.add_parser("up", parents=[common], help="start the lab and keep it running until Ctrl-C",
                         description="Start MLflow, JupyterHub, the LMS, the formgraders and the idle culler, "
                         "wait until all answer, print the URLs and the first-login password, then hold.")
@@ -148,7 +126,6 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Uses the running lab, or starts one for the walk and stops it after.")
     _add_lab_options(demo)
     demo.set_defaults(func=cmd_demo)
-    return parser
 
 
 def _add_lab_options(parser: argparse.ArgumentParser) -> None:
@@ -156,18 +133,3 @@ def _add_lab_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--datasets", help="folder of public dataset splits to mount read-only in sandboxes")
     parser.add_argument("--sandbox", choices=["auto", "bubblewrap", "none"],
                         help="isolation of learner servers (default auto: bubblewrap where installed)")
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except LabError as exc:
-        err_console.print(f"practicum: error: {exc}", markup=False, soft_wrap=True)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
