@@ -66,7 +66,8 @@ def configure_local(c: Config, s: HubSettings) -> None:
         url=s.lms_url,
         environment={
             **marker,
-            "PRACTICUM_LMS_DATABASE_URL": f"sqlite:///{state / 'lms' / 'lms.sqlite'}",
+            "PRACTICUM_LMS_DATABASE_URL": s.lms_database_url,
+            "PRACTICUM_LMS_MLFLOW_URL": s.mlflow_url,
         },
     )
     services.configure_idle_culler(c, python=s.python, timeout_seconds=s.cull_idle_seconds, environment=marker)

@@ -45,6 +45,7 @@ class HubSettings:
     hub_port: int = 8081
     proxy_api_port: int = 8001
     lms_port: int = 8090
+    lms_database_url: str = ""
     mlflow_url: str = "http://127.0.0.1:5000"
     proxy_command: tuple[str, ...] = ("configurable-http-proxy",)
     public_datasets_dir: str = ""

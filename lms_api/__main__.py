@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
 import uvicorn
@@ -19,10 +20,16 @@ Database: $PRACTICUM_LMS_DATABASE_URL."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["admin"]:
+        from .admin_cli import main as admin_main
+
+        return admin_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m practicum.lms_api", description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("admin", nargs="?", help="admin commands: `python -m practicum.lms_api admin --help`")
     parser.parse_args(argv)
     settings = get_settings()
     uvicorn.run(

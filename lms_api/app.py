@@ -2,36 +2,114 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
-from .errors import install_error_handlers
+from .audit import AuditBuffer
+from .auth import HubPeopleCache
+from .background import audit_round, delivery_round, every
+from .body_limit import BodyLimitMiddleware
+from .db.engine import Database
+from .db.migrate import upgrade_database
+from .errors import error_response, install_error_handlers
 from .hub_client import HubClient
 from .oauth import BrowserLoginRequired, OAuthStateStore, handle_browser_login_required
-from .routers import health, me, oauth_callback
+from .routers import (
+    audit_log,
+    capabilities,
+    courses,
+    enrollments,
+    health,
+    hr,
+    learning_paths,
+    me,
+    oauth_callback,
+    organisations,
+    people,
+    profiles,
+    progress,
+    results,
+    tokens,
+    webhooks,
+    xapi,
+)
 from .routers.health import package_version
+from .services.webhooks import RetryPolicy
 from .settings import Settings, get_settings
 
 HUB_TIMEOUT_SECONDS = 10.0
+log = logging.getLogger("practicum.lms_api")
+
+ROUTERS = (
+    health.router, me.router, oauth_callback.router, organisations.router, people.router, courses.router,
+    enrollments.router, results.router, progress.router, capabilities.router, profiles.router,
+    learning_paths.router, hr.router, webhooks.router, xapi.router, tokens.router, audit_log.router,
+)
+
+
+async def _handle_data_error(_request: Request, _exc: Exception) -> JSONResponse:
+    return error_response(422, "invalid_data", "The database cannot store a value in this request.")
+
+
+async def _handle_unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     prefix = settings.service_prefix  # always starts and ends with "/"
+    policy = RetryPolicy(
+        max_attempts=settings.webhook_max_attempts, backoff_seconds=settings.webhook_backoff_seconds,
+        backoff_max_seconds=settings.webhook_backoff_max_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_startup:
+            await run_in_threadpool(upgrade_database, settings.database_url)
+        db = Database(settings.database_url)
+        audit = AuditBuffer()
+        app.state.database, app.state.audit = db, audit
+        app.state.hub_people = HubPeopleCache(settings.identity_cache_seconds)
+        app.state.retry_policy = policy
         # trust_env=False: the hub is reached directly, never through HTTP(S)_PROXY.
         async with httpx.AsyncClient(timeout=HUB_TIMEOUT_SECONDS, trust_env=False) as http:
+            webhook_http = httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
             app.state.hub_client = HubClient(settings, http)
-            yield
+            app.state.webhook_http = webhook_http
+            tasks = [asyncio.create_task(every(settings.audit_flush_seconds, lambda: audit_round(db, audit), "audit"))]
+            if settings.webhook_interval_seconds > 0:
+                tasks.append(asyncio.create_task(every(
+                    settings.webhook_interval_seconds, lambda: delivery_round(db, webhook_http, policy), "webhooks"
+                )))
+            try:
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await task
+                await run_in_threadpool(audit.flush, db)
+                webhook_http.close()
+                db.dispose()
 
     app = FastAPI(
         title="Practicum LMS",
         version=package_version(),
+        description=(
+            "People, courses, progress, grade results, capability profiles, learning paths and the HR API "
+            "of the Practicum lab. Humans authenticate through JupyterHub (token or OAuth cookie); machine "
+            "clients send `Authorization: Bearer lms_...` scoped tokens. Errors: `{\"error\": {\"code\", \"message\"}}`."
+        ),
         lifespan=lifespan,
         openapi_url=f"{prefix}openapi.json",
         docs_url=f"{prefix}docs",
@@ -42,9 +120,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.oauth_states = OAuthStateStore()
     install_error_handlers(app)
     app.add_exception_handler(BrowserLoginRequired, handle_browser_login_required)
+    app.add_exception_handler(DataError, _handle_data_error)
+    app.add_exception_handler(Exception, _handle_unexpected)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 
     router_prefix = prefix.rstrip("/")
-    for router in (health.router, me.router, oauth_callback.router):
+    for router in ROUTERS:
         app.include_router(router, prefix=router_prefix)
     if router_prefix:
         # Probes that reach the process directly (not through CHP) use the bare path.

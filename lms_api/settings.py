@@ -34,6 +34,22 @@ class Settings:
     access_scopes: frozenset[str] = field(default_factory=frozenset)
     database_url: str = DEFAULT_DATABASE_URL
     identity_cache_seconds: float = 60.0
+    # Bring the database to the newest schema when the app starts.
+    migrate_on_startup: bool = True
+    # Seconds between outbox delivery rounds in the app; 0 turns the background deliverer off.
+    webhook_interval_seconds: float = 2.0
+    webhook_max_attempts: int = 12
+    webhook_backoff_seconds: float = 2.0
+    webhook_backoff_max_seconds: float = 3600.0
+    webhook_timeout_seconds: float = 10.0
+    # Reads are audited through a buffer flushed this often (writes are audited in their transaction).
+    audit_flush_seconds: float = 1.0
+    max_body_bytes: int = 1_048_576
+    # Where HR's links to evidence point (the MLflow UI), and an optional xAPI LRS.
+    mlflow_public_url: str = ""
+    lrs_url: str = ""
+    lrs_username: str = ""
+    lrs_password: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         prefix = _as_path_prefix(self.service_prefix)
@@ -93,4 +109,9 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_url=env.get("JUPYTERHUB_PUBLIC_URL", ""),
         access_scopes=_scopes_from_env(env),
         database_url=env.get("PRACTICUM_LMS_DATABASE_URL") or DEFAULT_DATABASE_URL,
+        webhook_interval_seconds=float(env.get("PRACTICUM_LMS_WEBHOOK_INTERVAL") or Settings.webhook_interval_seconds),
+        mlflow_public_url=env.get("PRACTICUM_LMS_MLFLOW_URL") or env.get("MLFLOW_TRACKING_URI", ""),
+        lrs_url=env.get("PRACTICUM_LMS_LRS_URL", ""),
+        lrs_username=env.get("PRACTICUM_LMS_LRS_USERNAME", ""),
+        lrs_password=env.get("PRACTICUM_LMS_LRS_PASSWORD", ""),
     )

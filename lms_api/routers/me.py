@@ -6,8 +6,9 @@ from fastapi import APIRouter
 
 from ..hub_auth import CurrentIdentity
 from ..hub_client import HubIdentity
+from ..schemas.common import ERROR_RESPONSES
 
-router = APIRouter(tags=["me"])
+router = APIRouter(tags=["me"], responses=ERROR_RESPONSES)
 
 
 @router.get("/me")

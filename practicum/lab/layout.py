@@ -75,6 +75,10 @@ class StateLayout:
     def lms(self) -> Path:
         return self.root / "lms"
 
+    @property
+    def lms_database_url(self) -> str:
+        return f"sqlite:///{self.lms / 'lms.sqlite'}"
+
     def create(self) -> None:
         for folder in (self.root, self.logs, self.hub, self.mlflow, self.homes, self.courses, self.lms):
             folder.mkdir(parents=True, exist_ok=True)

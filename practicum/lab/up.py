@@ -201,6 +201,7 @@ def _hub_settings(
         hub_port=ports.hub_api,
         proxy_api_port=ports.proxy_api,
         lms_port=ports.lms,
+        lms_database_url=layout.lms_database_url,
         mlflow_url=f"http://{settings.ip}:{ports.mlflow}",
         proxy_command=(str(proxy_binary()),),
         public_datasets_dir=str(datasets_dir),

@@ -3,6 +3,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,8 +15,9 @@ PREFIX = "/services/lms/"
 
 
 @pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(service_prefix=PREFIX))) as test_client:
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(service_prefix=PREFIX, database_url=f"sqlite:///{tmp_path / 'lms.sqlite'}")
+    with TestClient(create_app(settings)) as test_client:
         yield test_client
 
 

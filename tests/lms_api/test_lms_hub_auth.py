@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,13 +21,15 @@ BROWSER = {"Accept": "text/html,application/xhtml+xml", "Sec-Fetch-Mode": "navig
 
 
 @pytest.fixture
-def hub() -> Iterator[FakeHub]:
+def hub(tmp_path: Path) -> Iterator[FakeHub]:
     with running_fake_hub() as fake_hub:
         fake_hub.tokens[ALICE_TOKEN] = ALICE
+        fake_hub.database_url = f"sqlite:///{tmp_path / 'lms.sqlite'}"  # type: ignore[attr-defined]
         yield fake_hub
 
 
 def lms_client(hub: FakeHub, **settings: Any) -> TestClient:
+    settings.setdefault("database_url", hub.database_url)  # type: ignore[attr-defined]
     app = create_app(lms_settings_for(hub, **settings))
     return TestClient(app, base_url="https://lab.example.org", follow_redirects=False)
 

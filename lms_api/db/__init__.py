@@ -1,0 +1,1 @@
+"""Persistence: tables, engine/session factories, migrations."""

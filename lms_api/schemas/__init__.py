@@ -1,0 +1,1 @@
+"""Request and response models: a Base/Create/Update/Public family per resource."""

@@ -1,0 +1,116 @@
+"""Learning records as xAPI 1.0.3 statements, and sending them to an LRS."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..db.tables import CatalogItem, Person, ProgressEvent, Result
+from ..errors import ApiError
+from ..settings import Settings
+
+XAPI_VERSION = "1.0.3"
+STATEMENT_NAMESPACE = uuid.UUID("6f1f0a52-4c1e-4f55-9a4b-2d2b5f3c8e11")
+VERBS: dict[str, tuple[str, str]] = {
+    "started": ("http://adlnet.gov/expapi/verbs/attempted", "attempted"),
+    "submitted": ("http://activitystrea.ms/schema/1.0/submit", "submitted"),
+    "completed": ("http://adlnet.gov/expapi/verbs/completed", "completed"),
+    "passed": ("http://adlnet.gov/expapi/verbs/passed", "passed"),
+    "failed": ("http://adlnet.gov/expapi/verbs/failed", "failed"),
+    "time_spent": ("http://adlnet.gov/expapi/verbs/progressed", "progressed"),
+}
+ACTIVITY_TYPES = {
+    "project": "http://adlnet.gov/expapi/activities/performance",
+    "assignment": "http://adlnet.gov/expapi/activities/assessment",
+}
+
+
+def activity_base(settings: Settings) -> str:
+    if settings.public_url:
+        return settings.public_url.rstrip("/") + settings.service_prefix
+    return "urn:practicum:lms:"
+
+
+def statements(
+    session: Session, *, settings: Settings, person_ids: set[int] | None, organisation_id: int | None,
+    since: datetime | None, limit: int, offset: int,
+) -> list[dict[str, Any]]:
+    query = (
+        select(ProgressEvent, Person, CatalogItem)
+        .join(Person, Person.id == ProgressEvent.person_id)
+        .join(CatalogItem, CatalogItem.id == ProgressEvent.item_id)
+    )
+    if person_ids is not None:
+        query = query.where(ProgressEvent.person_id.in_(person_ids))
+    if organisation_id is not None:
+        query = query.where(Person.organisation_id == organisation_id)
+    if since is not None:
+        query = query.where(ProgressEvent.recorded_at >= since)
+    rows = session.execute(query.order_by(ProgressEvent.id).limit(limit).offset(offset)).all()
+    result_ids = {event.result_id for event, _, _ in rows if event.result_id is not None}
+    results = {r.id: r for r in session.scalars(select(Result).where(Result.id.in_(result_ids)))} if result_ids else {}
+    base = activity_base(settings)
+    homepage = settings.public_hub_url or (settings.public_url.rstrip("/") + "/hub/" if settings.public_url else "urn:practicum:hub")
+    return [_statement(event, person, item, results.get(event.result_id or -1), base, homepage) for event, person, item in rows]
+
+
+def _statement(
+    event: ProgressEvent, person: Person, item: CatalogItem, result: Result | None, base: str, homepage: str
+) -> dict[str, Any]:
+    verb_id, verb_name = VERBS[event.kind]
+    statement: dict[str, Any] = {
+        "id": str(uuid.uuid5(STATEMENT_NAMESPACE, f"progress-event:{event.id}")),
+        "actor": {
+            "objectType": "Agent", "name": person.display_name or person.name,
+            "account": {"homePage": homepage, "name": person.name},
+        },
+        "verb": {"id": verb_id, "display": {"en-US": verb_name}},
+        "object": {
+            "objectType": "Activity", "id": f"{base}items/{item.id}",
+            "definition": {"name": {"en-US": item.title}, "type": ACTIVITY_TYPES.get(item.kind, ACTIVITY_TYPES["assignment"])},
+        },
+        "context": {
+            "platform": "Practicum",
+            "contextActivities": {"parent": [{"objectType": "Activity", "id": f"{base}courses/{item.course_id}"}]},
+        },
+        "timestamp": event.occurred_at.isoformat(),
+        "stored": event.recorded_at.isoformat(),
+        "version": XAPI_VERSION,
+    }
+    outcome: dict[str, Any] = {}
+    if event.seconds_spent:
+        outcome["duration"] = f"PT{event.seconds_spent}S"
+    if result is not None and event.kind in ("passed", "failed", "completed"):
+        outcome.update({
+            "score": {"scaled": result.score, "raw": result.score, "min": 0, "max": 1},
+            "success": result.passed, "completion": result.passed,
+        })
+        if result.mlflow_run_id:
+            outcome["extensions"] = {f"{base}xapi/extensions/mlflow-run": result.mlflow_run_id}
+    if outcome:
+        statement["result"] = outcome
+    return statement
+
+
+def send_to_lrs(http: httpx.Client, settings: Settings, batch: list[dict[str, Any]]) -> int:
+    """POST the statements to `{lrs_url}/statements`; returns how many the LRS accepted."""
+    if not settings.lrs_url:
+        raise ApiError(409, "no_lrs", "No LRS is configured (PRACTICUM_LMS_LRS_URL).")
+    if not batch:
+        return 0
+    auth = (settings.lrs_username, settings.lrs_password) if settings.lrs_username else None
+    try:
+        response = http.post(
+            settings.lrs_url.rstrip("/") + "/statements", json=batch, auth=auth,
+            headers={"X-Experience-API-Version": XAPI_VERSION},
+        )
+    except httpx.HTTPError as exc:
+        raise ApiError(502, "lrs_unavailable", f"The LRS did not answer: {type(exc).__name__}") from exc
+    if response.status_code not in (200, 204):
+        raise ApiError(502, "lrs_refused", f"The LRS answered HTTP {response.status_code}.")
+    return len(batch)

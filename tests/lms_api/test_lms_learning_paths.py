@@ -1,0 +1,48 @@
+"""Learning paths from the gap to the role target, prerequisites first, each with a reason."""
+
+from __future__ import annotations
+
+from lms_fixtures import Lms
+from lms_payloads import grade_result, interview
+
+
+def test_path_puts_prerequisites_first_and_updates_after_a_pass(lms: Lms) -> None:
+    lms.seed_catalog()
+    lms.org("acme")
+    person_id = lms.ok(lms.post("profiles/import", lms.admin, interview("alice")), 201)["person_id"]
+
+    path = lms.ok(lms.get(f"people/{person_id}/learning-path", lms.admin))
+    assert path["role_target"] == "algorithm_engineer"
+    order = [r["item_id"] for r in path["recommendations"]]
+    # Expected gains (profile ml 1, imaging 0, statistics 1; target 3/3/3, data 2, scenario 2, privacy 2):
+    # EHR risk 1.35 + 0.8 + 0.6 + 0.9 + 0.75 = 4.4 > glucose 1.5 + 0.7 + 0.6 + 0.75 = 3.55
+    # > lung nodules 1.5 + 0.8 + 0.5 + 0.6 = 3.4.
+    # Each needs the welcome assignment, which therefore comes first.
+    assert order == ["intro_medical_ai/welcome", "ehr_complication_risk", "glucose_cgm_forecasting",
+                     "lung_nodule_ct_detection"]
+    by_id = {r["item_id"]: r for r in path["recommendations"]}
+    assert by_id["ehr_complication_risk"]["expected_gain"] == 4.4
+    assert by_id["glucose_cgm_forecasting"]["expected_gain"] == 3.55
+    assert by_id["lung_nodule_ct_detection"]["expected_gain"] == 3.4
+    welcome = path["recommendations"][0]
+    assert welcome["prerequisite_for"] == ["ehr_complication_risk", "glucose_cgm_forecasting", "lung_nodule_ct_detection"]
+    assert "prerequisite of ehr_complication_risk" in welcome["reason"]
+    lung = by_id["lung_nodule_ct_detection"]
+    # v(imaging) = 0, target 3: gain = min(3, 0.5 x 1.0 x (3 - 0)) = 1.5
+    assert {c["dimension"]: c["expected_gain"] for c in lung["addresses"]}["medical_imaging"] == 1.5
+    assert "Medical imaging" in lung["reason"]
+    gaps = {g["dimension"]: g["gap"] for g in path["gaps"]}
+    assert gaps["ml_engineering"] == 2.0 and gaps["medical_statistics"] == 2.0
+
+    lms.ok(lms.post("results", lms.admin, grade_result("w", item_id="intro_medical_ai/welcome", kind="assignment",
+                                                       score=1.0)), 201)
+    lms.ok(lms.post("results", lms.admin, grade_result("l", score=1.0)), 201)
+    after = [r["item_id"] for r in lms.ok(lms.get(f"people/{person_id}/learning-path", lms.admin))["recommendations"]]
+    assert "lung_nodule_ct_detection" not in after and "intro_medical_ai/welcome" not in after
+    assert after and set(after) <= {"glucose_cgm_forecasting", "ehr_complication_risk"}
+
+
+def test_without_a_role_target_the_path_says_what_is_missing(lms: Lms) -> None:
+    person_id = lms.person("bob")
+    path = lms.ok(lms.get(f"people/{person_id}/learning-path", lms.admin))
+    assert path["recommendations"] == [] and "role target" in path["note"]
