@@ -47,6 +47,7 @@ def configure_local(c: Config, s: HubSettings) -> None:
     c.SandboxSpawner.public_datasets_dir = s.public_datasets_dir
     c.SandboxSpawner.exchange_dir = s.exchange_dir
     c.SandboxSpawner.jupyter_etc_dir = s.sandbox_jupyter_etc
+    c.SandboxSpawner.identity_dir = s.sandbox_identity_dir
     c.SandboxSpawner.code_dirs = list(s.code_dirs)
     c.SandboxSpawner.hidden_dirs = [s.state_dir]
     c.SandboxSpawner.gpu_devices = list(s.gpus)

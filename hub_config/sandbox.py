@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 SANDBOX_UID = 1000
+# The Jupyter Docker stacks' user name: nbgrader then takes the learner's name from
+# JUPYTERHUB_USER (nbgrader.utils.get_username), as in the Kubernetes image.
+SANDBOX_USER = "jovyan"
 SANDBOX_DATASETS = "/datasets"
 SANDBOX_EXCHANGE = "/srv/nbgrader/exchange"
 SANDBOX_JUPYTER_CONFIG = "/srv/practicum/jupyter-config"
@@ -38,6 +41,8 @@ class SandboxMounts:
     # Folders inside code_dirs that must stay invisible (the lab's state folder).
     hidden_dirs: Sequence[str] = ()
     gpu_devices: Sequence[str] = field(default=())
+    # Folder with the sandbox's passwd and group files (write_identity_files), bound over /etc's.
+    identity_dir: str | None = None
 
 
 def bubblewrap_path() -> str:
@@ -73,6 +78,9 @@ def bubblewrap_command(mounts: SandboxMounts, bwrap: str = "bwrap") -> list[str]
     for path in _SECRET_FILES:
         if os.path.exists(path):
             args += ["--ro-bind", "/dev/null", path]
+    if mounts.identity_dir:
+        for name in ("passwd", "group"):
+            args += ["--ro-bind", os.path.join(mounts.identity_dir, name), f"/etc/{name}"]
     for path in _outermost(mounts.code_dirs):
         args += ["--ro-bind", path, path]
     for path in mounts.hidden_dirs:
@@ -91,6 +99,28 @@ def bubblewrap_command(mounts: SandboxMounts, bwrap: str = "bwrap") -> list[str]
                 args += ["--dev-bind", shared, shared]
     args += ["--chdir", mounts.home, "--"]
     return args
+
+
+def write_identity_files(folder: str, host_etc: str = "/etc") -> None:
+    """passwd and group for sandboxes: the host's, with uid/gid 1000 named jovyan."""
+    os.makedirs(folder, exist_ok=True)
+    for name, entry in (
+        ("passwd", f"{SANDBOX_USER}:x:{SANDBOX_UID}:{SANDBOX_UID}:Learner:/home/{SANDBOX_USER}:/bin/bash"),
+        ("group", f"{SANDBOX_USER}:x:{SANDBOX_UID}:"),
+    ):
+        try:
+            with open(os.path.join(host_etc, name)) as handle:
+                lines = handle.read().splitlines()
+        except OSError:
+            lines = []
+        kept = [line for line in lines if not _names_sandbox_identity(line)]
+        with open(os.path.join(folder, name), "w") as handle:
+            handle.write("\n".join([*kept, entry]) + "\n")
+
+
+def _names_sandbox_identity(line: str) -> bool:
+    fields = line.split(":")
+    return len(fields) > 2 and (fields[0] == SANDBOX_USER or fields[2] == str(SANDBOX_UID))
 
 
 def _outermost(paths: Sequence[str]) -> list[str]:

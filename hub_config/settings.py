@@ -51,6 +51,7 @@ class HubSettings:
     public_datasets_dir: str = ""
     exchange_dir: str = ""
     sandbox_jupyter_etc: str = ""
+    sandbox_identity_dir: str = ""
     sandbox: str = "bubblewrap"
     code_dirs: tuple[str, ...] = ()
     gpus: tuple[str, ...] = ()

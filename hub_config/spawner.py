@@ -52,6 +52,7 @@ class SandboxSpawner(SimpleLocalProcessSpawner):
     )
     public_datasets_dir = Unicode(config=True, help="Host folder of the public dataset splits, mounted read-only.")
     exchange_dir = Unicode(config=True, help="Host folder of the nbgrader exchange.")
+    identity_dir = Unicode(config=True, help="Host folder with the sandboxes' passwd and group files.")
     jupyter_etc_dir = Unicode(config=True, help="Host folder of Jupyter configuration for sandboxes (JUPYTER_CONFIG_PATH).")
     code_dirs = List(Unicode(), config=True, help="Host folders the kernel needs read-only (Python, venv, lab code).")
     hidden_dirs = List(Unicode(), config=True, help="Folders inside code_dirs that sandboxes must not see.")
@@ -171,6 +172,7 @@ class SandboxSpawner(SimpleLocalProcessSpawner):
             code_dirs=self.code_dirs,
             hidden_dirs=self.hidden_dirs,
             gpu_devices=gpus,
+            identity_dir=self.identity_dir or None,
         )
         return bubblewrap_command(mounts, bwrap=bubblewrap_path())
 

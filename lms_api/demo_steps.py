@@ -6,17 +6,15 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 
-from practicum.contracts.grade_result import GradeResult, ItemKind
+from practicum.contracts.grade_result import GradeResult
 
 from .db.engine import Database
 from .db.migrate import upgrade_database
@@ -121,24 +119,15 @@ def webhook_receiver() -> Iterator[tuple[str, _Received]]:
         server.server_close()
 
 
-def demo_result(learner: str, submission_id: str | None = None) -> GradeResult:
-    finished = datetime.now(UTC)
-    return GradeResult(
-        submission_id=submission_id or f"demo-{uuid.uuid4()}", learner=learner, kind=ItemKind.ASSIGNMENT,
-        item_id="intro_medical_ai/welcome", course_id="intro_medical_ai", metrics={"tests_passed": 1.0},
-        passed=True, score=0.95, grader_version="demo", started_at=finished - timedelta(minutes=12),
-        finished_at=finished,
-    )
-
-
 def run_lms_demo(
-    base_url: str, admin_token: str, hr_token: str, *, learner: str = "demo-learner",
-    result: GradeResult | None = None, timeout: float = 30.0, say: Say = print,
+    base_url: str, admin_token: str, hr_token: str, result: GradeResult, *,
+    timeout: float = 30.0, say: Say = print,
 ) -> LmsDemoSummary:
-    """`base_url`: the LMS as clients reach it, e.g. http://127.0.0.1:8000/services/lms/."""
+    """`base_url`: the LMS as clients reach it, e.g. http://127.0.0.1:8000/services/lms/.
+    `result`: what a grader produced for the learner (posted here as the grader would)."""
     admin = {"Authorization": f"Bearer {admin_token}"}
     hr = {"Authorization": f"Bearer {hr_token}"}
-    result = result or demo_result(learner)
+    learner = result.learner
     with httpx.Client(base_url=base_url.rstrip("/") + "/", timeout=15, trust_env=False) as http, \
             webhook_receiver() as (url, received):
         hook = _ok(http.post("webhooks", headers=hr, json={"url": url, "events": ["profile.changed"]}))

@@ -1,8 +1,11 @@
 """`practicum demo`: a scripted walk through everything the lab has, on the real services.
 
-Today: start the lab (or use the running one), create a learner, spawn their
-sandbox, run a cell in it through the kernel API (dataset mount, ML stack, nbgrader
-assignment list), log an MLflow run from inside the sandbox, stop.
+Start the lab (or use the running one); create a learner; spawn their sandbox; run
+a cell in it through the kernel API (dataset mount, ML stack) that logs an MLflow
+run; in the sandbox, fetch the welcome assignment, solve it and submit it with
+nbgrader; autograde it as the grader; post the grade result to the LMS; watch the
+learner's capability profile and learning path move; HR pulls the profile and
+receives the signed webhook; stop.
 """
 
 from __future__ import annotations
@@ -15,14 +18,19 @@ from dataclasses import dataclass
 
 import httpx
 
+from practicum.contracts.grade_result import GradeResult
+from practicum.graders.autograde import autograde_submission
+from practicum.graders.results import assignment_result
 from practicum.hub_client import HubClient
 from practicum.lab.courses import load_catalog
 from practicum.lab.errors import LabError
 from practicum.lab.health import check_lab
+from practicum.lab.layout import venv_bin
 from practicum.lab.secrets import load_or_create_secrets
 from practicum.lab.settings import LabSettings
 from practicum.lab.state import LabState, read_state
 from practicum.lab.up import start_lab
+from practicum.lms_api.demo_steps import LmsDemoSummary, bootstrap_demo, run_lms_demo
 
 Say = Callable[[str], None]
 
@@ -52,6 +60,39 @@ import subprocess
 print(subprocess.run(["nbgrader", "list"], capture_output=True, text=True).stderr)
 """
 
+DEMO_COURSE = "intro_medical_ai"
+DEMO_ASSIGNMENT = "welcome"
+
+# What the learner types into the welcome assignment's solution cell.
+WELCOME_SOLUTION = """def tissue_class(hu: float) -> str:
+    if hu < -950:
+        return "air"
+    if hu < -500:
+        return "lung"
+    if hu < 300:
+        return "soft tissue"
+    return "bone"
+"""
+
+SOLVE_AND_SUBMIT_CELL = """
+import json, pathlib, subprocess
+course, assignment = %(course)r, %(assignment)r
+def nbgrader(*args):
+    done = subprocess.run(["nbgrader", *args, "--course", course], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-800:])
+notebook = pathlib.Path(course, assignment, assignment + ".ipynb")
+if not notebook.exists():
+    nbgrader("fetch_assignment", assignment)
+content = json.loads(notebook.read_text())
+for cell in content["cells"]:
+    if cell["metadata"].get("nbgrader", {}).get("solution"):
+        cell["source"] = %(solution)r
+notebook.write_text(json.dumps(content))
+nbgrader("submit", assignment)
+print("submitted", notebook)
+"""
+
 
 @dataclass(frozen=True)
 class DemoResult:
@@ -60,6 +101,8 @@ class DemoResult:
     mlflow_run_id: str
     datasets: list[str]
     released_assignments_seen: bool
+    grade: GradeResult
+    lms: LmsDemoSummary
 
 
 @contextmanager
@@ -102,12 +145,37 @@ def run_demo(settings: LabSettings, say: Say = print, learner: str = "demo-learn
             say(f"the sandbox logged MLflow run {run_id}: {state.mlflow_url}/#/experiments/0/runs/{run_id}")
 
             listing = hub.run_code(learner, NBGRADER_LIST_CELL, timeout=120)
-            seen = "welcome" in listing.stdout
+            seen = DEMO_ASSIGNMENT in listing.stdout
             say("nbgrader in the sandbox lists the released assignments:\n" + _indent(listing.stdout.strip()))
+
+            submit_cell = SOLVE_AND_SUBMIT_CELL % {
+                "course": DEMO_COURSE, "assignment": DEMO_ASSIGNMENT, "solution": WELCOME_SOLUTION
+            }
+            submitted = hub.run_code(learner, submit_cell, timeout=120)
+            if not submitted.ok:
+                raise LabError(f"submitting {DEMO_ASSIGNMENT} failed in the sandbox: {submitted.error}")
+            say(f"the learner fetched, solved and submitted {DEMO_COURSE}/{DEMO_ASSIGNMENT} with nbgrader")
         finally:
             hub.stop_server(learner)
             say(f"stopped {learner}'s sandbox")
-    return DemoResult(learner, spawn_seconds, run_id, report["datasets"], seen)
+
+        grade = _autograde(settings, learner)
+        say(f"autograded: {grade.metrics['points']:g}/{grade.metrics['max_points']:g} points, passed={grade.passed}")
+        tokens = bootstrap_demo(settings.layout.lms_database_url, learner=learner)
+        say("LMS: synced the catalog, created the demo organisation, HR token and interview profile")
+        lms = run_lms_demo(f"{state.public_url}/services/lms/", tokens.admin_token, tokens.hr_token, grade, say=say)
+    return DemoResult(learner, spawn_seconds, run_id, report["datasets"], seen, grade, lms)
+
+
+def _autograde(settings: LabSettings, learner: str) -> GradeResult:
+    outcome = autograde_submission(
+        settings.layout.courses / DEMO_COURSE,
+        DEMO_COURSE,
+        DEMO_ASSIGNMENT,
+        learner,
+        nbgrader=str(venv_bin() / "nbgrader"),
+    )
+    return assignment_result(outcome)
 
 
 def _check_mlflow_run(mlflow_url: str, run_id: str) -> None:

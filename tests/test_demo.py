@@ -19,5 +19,12 @@ def test_demo_starts_a_lab_runs_a_sandbox_and_stops(tmp_path):
     assert result.datasets == ["README.txt"]  # no dataset built yet: the placeholder
     assert len(result.mlflow_run_id) == 32
     assert result.released_assignments_seen
+    # Graded for real by nbgrader: the demo's solution earns every point, hidden tests included.
+    assert result.grade.metrics["points"] == result.grade.metrics["max_points"] == 2
+    assert result.grade.passed and result.grade.item_id == "intro_medical_ai/welcome"
+    assert result.lms.profile_changes, "the grade moved no capability"
+    assert "intro_medical_ai/welcome" in result.lms.path_before
+    assert "intro_medical_ai/welcome" not in result.lms.path_after
+    assert result.lms.webhook_events and result.lms.webhook_signatures_ok
     assert said[0] == "starting the lab ..." and said[-1] == "stopping the lab ..."
     assert not (tmp_path / "state" / "lab.json").exists()

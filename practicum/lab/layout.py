@@ -72,6 +72,10 @@ class StateLayout:
         return self.root / "sandbox-etc-jupyter"
 
     @property
+    def sandbox_identity(self) -> Path:
+        return self.root / "sandbox-identity"
+
+    @property
     def lms(self) -> Path:
         return self.root / "lms"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from practicum.hub_config.profiles import detect_gpus
-from practicum.hub_config.sandbox import SANDBOX_EXCHANGE
+from practicum.hub_config.sandbox import SANDBOX_EXCHANGE, write_identity_files
 from practicum.hub_config.settings import SETTINGS_ENV, CourseService, HubSettings
 from practicum.hub_config.singleuser import write_singleuser_config
 
@@ -92,6 +92,7 @@ def start_lab(settings: LabSettings, progress: ProgressCallback | None = None) -
     layout.hub_settings_file.write_text(hub_settings.to_json())
     layout.hub_settings_file.chmod(0o600)
     write_singleuser_config(layout.sandbox_jupyter_etc, exchange_root=_exchange_in_sandbox(sandbox, layout.exchange))
+    write_identity_files(str(layout.sandbox_identity))
     for course, service in zip(courses, hub_settings.courses, strict=True):
         prepare_course(course, settings.courses_dir, Path(service.root), layout.exchange, env)
 
@@ -207,6 +208,7 @@ def _hub_settings(
         public_datasets_dir=str(datasets_dir),
         exchange_dir=str(layout.exchange),
         sandbox_jupyter_etc=str(layout.sandbox_jupyter_etc),
+        sandbox_identity_dir=str(layout.sandbox_identity),
         sandbox=sandbox,
         code_dirs=(sys.base_prefix, sys.prefix, str(REPO_ROOT)),
         gpus=tuple(detect_gpus()),

@@ -12,6 +12,7 @@ from practicum.hub_config.sandbox import (
     SANDBOX_DATASETS,
     SandboxMounts,
     bubblewrap_command,
+    write_identity_files,
 )
 
 
@@ -34,7 +35,9 @@ def host(tmp_path):
         jupyter_etc=str(state / "etc"),
         code_dirs=[sys.base_prefix, sys.prefix, str(code)],
         hidden_dirs=[str(state)],
+        identity_dir=str(state / "identity"),
     )
+    write_identity_files(str(state / "identity"))
     return mounts, code, state
 
 
@@ -83,6 +86,7 @@ print(json.dumps({
     "shadow": read_or_empty("/etc/shadow"),
     "pid": os.getpid(),
     "uid": os.getuid(),
+    "user": __import__("pwd").getpwuid(os.getuid()).pw_name,
 }))
 """ % (  # noqa: UP031 (a %-template keeps the probe's braces readable)
         str(code / "module.py"),
@@ -109,5 +113,6 @@ print(json.dumps({
     assert seen["shadow"] == ""
     assert seen["pid"] < 10  # own PID namespace
     assert seen["uid"] == 1000
+    assert seen["user"] == "jovyan"  # nbgrader then names the learner from JUPYTERHUB_USER
     assert (state / "public" / "new.csv").exists() is False
     assert os.listdir(state / "homes" / "bob") == ["notes.txt"]

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from lms_fake_hub import FakeHub, lms_settings_for
+from lms_payloads import grade_result
 from lms_server import serving
 
+from practicum.contracts.grade_result import GradeResult
 from practicum.lms_api.admin_cli import add_lms_commands
 from practicum.lms_api.admin_cli import main as admin_main
 from practicum.lms_api.demo_steps import bootstrap_demo, run_lms_demo
@@ -22,7 +24,11 @@ def test_demo_steps_show_profile_path_hr_and_webhook(db_url: str, hub: FakeHub) 
     settings = lms_settings_for(hub, database_url=db_url, webhook_interval_seconds=0)
     lines: list[str] = []
     with serving(settings) as base_url:
-        summary = run_lms_demo(base_url, tokens.admin_token, tokens.hr_token, say=lines.append)
+        result = GradeResult.model_validate(grade_result(
+            "demo-1", learner="demo-learner", item_id="intro_medical_ai/welcome", kind="assignment",
+            course_id="intro_medical_ai", score=0.95,
+        ))
+        summary = run_lms_demo(base_url, tokens.admin_token, tokens.hr_token, result, say=lines.append)
     assert summary.profile_changes and summary.webhook_events and summary.webhook_signatures_ok
     assert "intro_medical_ai/welcome" in summary.path_before
     assert "intro_medical_ai/welcome" not in summary.path_after
