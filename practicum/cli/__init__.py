@@ -11,6 +11,7 @@ from rich.console import Console
 from practicum import __version__
 from practicum.lab.errors import LabError
 
+from .datasets_commands import add_datasets_commands
 from .lab_commands import add_lab_commands
 from .lms_commands import add_lms_group, default_to_lab_database
 
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--state-dir", help="folder of the lab's state (default: .lab/ in the checkout)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_lab_commands(sub, common)
+    add_datasets_commands(sub)
     add_lms_group(sub)
     return parser
 

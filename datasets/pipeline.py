@@ -1,0 +1,103 @@
+"""`practicum datasets build`: raw exports -> de-identified -> verified -> published splits.
+
+Layout of a build folder:
+
+    raw/        the synthetic "hospital exports" with planted PHI, and the PHI manifests
+    deid/       their de-identified copies
+    public/     what sandboxes mount read-only: one folder per dataset with its card
+    hidden/     test labels, owner-only (mode 700); never mounted in a sandbox
+    reports/    de-identification and verification reports (JSON)
+
+Nothing is published when verification finds a leak.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .ehr import PHIManifest, build_ehr_exports
+from .ehr_deid import deidentify_ehr_folder, verify_ehr_folder
+from .ehr_deid.verify import scan_files
+from .publish_ehr import PublishedDataset, publish_cgm, publish_ehr_risk
+from .splits import make_hidden_dir
+
+DATASET_VERSION = "1.0.0"
+
+
+class LeakFound(RuntimeError):
+    """Verification found planted PHI (or another rule broken) in a de-identified output."""
+
+
+@dataclass(frozen=True)
+class DatasetsBuildReport:
+    out_dir: str
+    size: str
+    seed: int
+    published: list[PublishedDataset] = field(default_factory=list)
+    verified: dict[str, bool] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """The keyed-hash secret of a build (pseudonyms, date shifts, UID maps, splits), mode 600."""
+    if path.exists():
+        return bytes.fromhex(path.read_text().strip())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key.hex())
+    return key
+
+
+def build_datasets(out_dir: Path, *, size: str = "small", seed: int = 0, progress: bool = True) -> DatasetsBuildReport:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    key = load_or_create_key(out_dir / "secrets" / "deid.key")
+    reports = out_dir / "reports"
+    reports.mkdir(exist_ok=True)
+    seconds: dict[str, float] = {}
+
+    started = time.monotonic()
+    ehr = build_ehr_exports(out_dir, size=size, seed=seed, progress=progress)
+    (reports / "ehr_build.json").write_text(ehr.to_json())
+    seconds["ehr_build"] = time.monotonic() - started
+
+    started = time.monotonic()
+    deid_ehr = out_dir / "deid" / "ehr"
+    deid_report = deidentify_ehr_folder(Path(ehr.raw_dir), deid_ehr, secret=key, progress=progress)
+    (reports / "ehr_deid.json").write_text(deid_report.to_json())
+    seconds["ehr_deid"] = time.monotonic() - started
+
+    started = time.monotonic()
+    verify = verify_ehr_folder(deid_ehr, Path(ehr.manifest))
+    (reports / "ehr_verify.json").write_text(verify.to_json())
+    seconds["ehr_verify"] = time.monotonic() - started
+    if not verify.passed:
+        raise LeakFound(f"EHR verification failed; nothing published (see {reports / 'ehr_verify.json'})")
+
+    started = time.monotonic()
+    public, hidden = out_dir / "public", make_hidden_dir(out_dir / "hidden")
+    if public.exists():
+        shutil.rmtree(public)
+    published = [
+        publish_ehr_risk(deid_ehr, public, hidden, key=key, version=DATASET_VERSION),
+        publish_cgm(deid_ehr, public, hidden, version=DATASET_VERSION),
+    ]
+    leaks, _, _, _ = scan_files(out_dir / "public", PHIManifest.read(Path(ehr.manifest)))
+    if leaks:
+        shutil.rmtree(public)
+        raise LeakFound(f"planted PHI found in the published files ({len(leaks)} hits); nothing published")
+    seconds["publish"] = time.monotonic() - started
+    report = DatasetsBuildReport(str(out_dir), size, seed, published, {"ehr": verify.passed}, seconds)
+    (reports / "build.json").write_text(report.to_json())
+    return report

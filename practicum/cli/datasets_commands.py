@@ -1,0 +1,120 @@
+"""`practicum datasets build | deid | verify`: thin wrappers over practicum.datasets."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from practicum.datasets.ehr_deid import (
+    DEFAULT_SCHEMA,
+    DeidInputError,
+    DeidSchema,
+    deidentify_ehr_folder,
+    verify_ehr_folder,
+)
+from practicum.datasets.pipeline import LeakFound, build_datasets, load_or_create_key
+from practicum.lab.errors import LabError
+
+console = Console(highlight=False, soft_wrap=True)
+
+
+def add_datasets_commands(sub: argparse._SubParsersAction) -> None:
+    datasets = sub.add_parser(
+        "datasets",
+        help="build, de-identify and verify the lab's datasets",
+        description="Build the synthetic CT/EHR/CGM datasets, or de-identify and verify your own exports.",
+    )
+    commands = datasets.add_subparsers(dest="datasets_command", metavar="COMMAND", required=True)
+
+    build = commands.add_parser(
+        "build",
+        help="make the datasets: raw exports, de-identified, verified, split, with cards",
+        description="Generate synthetic hospital exports (with planted PHI), de-identify them, verify that no "
+        "planted value survives, and publish train/val/test splits (test labels apart, owner-only) with cards. "
+        "Start the lab on them with `practicum up --datasets OUT/public`.",
+    )
+    build.add_argument("--size", choices=["small", "full"], default="small", help="small (default) or full (GPU)")
+    build.add_argument("--out", required=True, help="build folder (raw/, deid/, public/, hidden/, reports/)")
+    build.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    build.add_argument("--quiet", action="store_true", help="no progress bars")
+    build.set_defaults(func=cmd_build)
+
+    deid = commands.add_parser(
+        "deid",
+        help="de-identify a folder of EHR CSV exports",
+        description="HIPAA Safe Harbor de-identification of EHR CSV tables. The key (keyed pseudonyms and date "
+        "shifts; keep it to re-run consistently) is read from --key-file, created there if missing.",
+    )
+    deid.add_argument("input_dir")
+    deid.add_argument("--out", required=True, help="output folder (written whole or not at all)")
+    deid.add_argument("--schema", help="JSON schema naming each table's identifier, date, ZIP and free-text columns "
+                      "(default: the lab's own export schema)")
+    deid.add_argument("--key-file", help="default: OUT/../deid.key")
+    deid.add_argument("--quiet", action="store_true")
+    deid.set_defaults(func=cmd_deid)
+
+    verify = commands.add_parser(
+        "verify",
+        help="check a de-identified folder against the planted-PHI manifest; exit 1 on any leak",
+        description="Verify a build folder (made by `datasets build`), or a de-identified folder with --manifest.",
+    )
+    verify.add_argument("dir")
+    verify.add_argument("--manifest", help="PHI manifest (default: DIR/raw/ehr_phi_manifest.json of a build folder)")
+    verify.add_argument("--json", action="store_true", help="print the full report as JSON")
+    verify.set_defaults(func=cmd_verify)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    try:
+        report = build_datasets(Path(args.out), size=args.size, seed=args.seed, progress=not args.quiet)
+    except LeakFound as exc:
+        raise LabError(str(exc)) from None
+    for dataset in report.published:
+        splits = ", ".join(f"{name} {count}" for name, count in dataset.splits.items())
+        console.print(f"  [green]✓[/green] {dataset.name:<10} {dataset.public_dir}  ({splits})")
+    console.print(f"Verified: {report.verified}. Hidden test labels: {Path(args.out) / 'hidden'} (owner-only).")
+    console.print(f"Start the lab on them: practicum up --datasets {Path(args.out) / 'public'}")
+    return 0
+
+
+def cmd_deid(args: argparse.Namespace) -> int:
+    output = Path(args.out)
+    key = load_or_create_key(Path(args.key_file) if args.key_file else output.parent / "deid.key")
+    try:
+        schema = DeidSchema.read(Path(args.schema)) if args.schema else DEFAULT_SCHEMA
+        report = deidentify_ehr_folder(Path(args.input_dir), output, secret=key, schema=schema, progress=not args.quiet)
+    except DeidInputError as exc:
+        raise LabError(str(exc)) from None
+    console.print(report.to_json())
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    folder = Path(args.dir)
+    if args.manifest:
+        target, manifest = folder, Path(args.manifest)
+    else:
+        target, manifest = folder / "deid" / "ehr", folder / "raw" / "ehr_phi_manifest.json"
+    if not manifest.exists():
+        raise LabError(f"no PHI manifest at {manifest}: give --manifest, or a folder made by `datasets build`")
+    report = verify_ehr_folder(target, manifest)
+    if args.json:
+        print(report.to_json())
+    else:
+        console.print(f"{target}: {report.files_scanned} files, {report.bytes_scanned:,} bytes scanned for "
+                      f"{report.values_checked} planted values")
+        console.print(f"  leaks: {len(report.leaks)}" + "".join(f"\n    {leak.kind} in {leak.file} ({leak.count}x)"
+                                                         for leak in report.leaks))
+        failures = {name: getattr(report, name) for name in ("date_failures", "age_failures", "zip_failures",
+                                                              "pseudonym_failures", "note_failures",
+                                                              "row_count_failures")}
+        for name, items in failures.items():
+            console.print(f"  {name.replace('_', ' ')}: {len(items)}")
+        k = report.k_anonymity
+        if k is not None:
+            console.print(f"  k-anonymity on ({', '.join(k.quasi_identifiers)}): min k {k.min_k}; "
+                          f"{k.records_below_k} of {k.n_records} records in classes under {k.k_threshold} (reported)")
+        console.print("[green]PASSED[/green]" if report.passed else "[red]FAILED[/red]")
+    return 0 if report.passed else 1
