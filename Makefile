@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/python -m pip
 # pip prints a warning for each unused local index entry; they are noise here.
 QUIET_PIP := 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: install up down status demo test bench lint clean
+.PHONY: install datasets up down status demo test bench lint clean
 
 install: $(VENV_STAMP) $(PROXY) bubblewrap
 
@@ -38,7 +38,15 @@ bubblewrap:
 	    echo "note: bubblewrap is not installed; sandboxes will run unconfined (--sandbox none)"; \
 	  fi; }
 
-up: install
+# The small default datasets, built once into the lab's state folder (mounted by `practicum up`).
+DATASETS_BUILD := .lab/datasets/reports/build.json
+
+$(DATASETS_BUILD): | $(VENV_STAMP)
+	$(VENV)/bin/practicum datasets build --size small --out .lab/datasets
+
+datasets: install $(DATASETS_BUILD)
+
+up: install $(DATASETS_BUILD)
 	$(VENV)/bin/practicum up
 
 down:
