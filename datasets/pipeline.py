@@ -2,8 +2,9 @@
 
 Layout of a build folder:
 
-    raw/        the synthetic "hospital exports" with planted PHI, and the PHI manifests
-    deid/       their de-identified copies
+    sources/    the synthetic "hospital exports" with planted PHI (sources/ct/raw, sources/ehr/raw)
+                and their PHI manifests
+    deid/       their de-identified copies (deid/ct, deid/ehr)
     public/     what sandboxes mount read-only: one folder per dataset with its card
     hidden/     test labels, owner-only (mode 700); never mounted in a sandbox
     reports/    de-identification and verification reports (JSON)
@@ -21,13 +22,17 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .ct import build_ct_exports
+from .dicom_deid import deidentify_dicom_folder, verify_dicom_folder
 from .ehr import PHIManifest, build_ehr_exports
 from .ehr_deid import deidentify_ehr_folder, verify_ehr_folder
 from .ehr_deid.verify import scan_files
+from .publish_ct import publish_ct
 from .publish_ehr import PublishedDataset, publish_cgm, publish_ehr_risk
 from .splits import make_hidden_dir
 
 DATASET_VERSION = "1.0.0"
+WORKERS = min(2, os.cpu_count() or 1)
 
 
 class LeakFound(RuntimeError):
@@ -68,7 +73,28 @@ def build_datasets(out_dir: Path, *, size: str = "small", seed: int = 0, progres
     seconds: dict[str, float] = {}
 
     started = time.monotonic()
-    ehr = build_ehr_exports(out_dir, size=size, seed=seed, progress=progress)
+    ct = build_ct_exports(out_dir / "sources" / "ct", size=size, seed=seed, progress=progress, overwrite=True,
+                          workers=WORKERS)
+    (reports / "ct_build.json").write_text(json.dumps(ct.to_json(), indent=2))
+    seconds["ct_build"] = time.monotonic() - started
+
+    started = time.monotonic()
+    deid_ct = out_dir / "deid" / "ct"
+    if deid_ct.exists():
+        shutil.rmtree(deid_ct)
+    ct_deid = deidentify_dicom_folder(Path(ct.dicom_dir), deid_ct, secret=key, progress=progress, workers=WORKERS)
+    (reports / "ct_deid.json").write_text(json.dumps(ct_deid.to_json(), indent=2))
+    seconds["ct_deid"] = time.monotonic() - started
+
+    started = time.monotonic()
+    ct_verify = verify_dicom_folder(deid_ct, Path(ct.manifest), progress=progress)
+    (reports / "ct_verify.json").write_text(json.dumps(ct_verify.to_json(), indent=2))
+    seconds["ct_verify"] = time.monotonic() - started
+    if not ct_verify.ok:
+        raise LeakFound(f"CT verification failed; nothing published (see {reports / 'ct_verify.json'})")
+
+    started = time.monotonic()
+    ehr = build_ehr_exports(out_dir / "sources" / "ehr", size=size, seed=seed, progress=progress)
     (reports / "ehr_build.json").write_text(ehr.to_json())
     seconds["ehr_build"] = time.monotonic() - started
 
@@ -90,14 +116,16 @@ def build_datasets(out_dir: Path, *, size: str = "small", seed: int = 0, progres
     if public.exists():
         shutil.rmtree(public)
     published = [
+        publish_ct(Path(ct.raw_dir), deid_ct, public, hidden, key=key, version=DATASET_VERSION),
         publish_ehr_risk(deid_ehr, public, hidden, key=key, version=DATASET_VERSION),
         publish_cgm(deid_ehr, public, hidden, version=DATASET_VERSION),
     ]
-    leaks, _, _, _ = scan_files(out_dir / "public", PHIManifest.read(Path(ehr.manifest)))
+    ehr_manifest = PHIManifest.read(Path(ehr.manifest))
+    leaks = [leak for name in ("ehr_risk", "cgm") for leak in scan_files(public / name, ehr_manifest)[0]]
     if leaks:
         shutil.rmtree(public)
         raise LeakFound(f"planted PHI found in the published files ({len(leaks)} hits); nothing published")
     seconds["publish"] = time.monotonic() - started
-    report = DatasetsBuildReport(str(out_dir), size, seed, published, {"ehr": verify.passed}, seconds)
+    report = DatasetsBuildReport(str(out_dir), size, seed, published, {"ct": ct_verify.ok, "ehr": verify.passed}, seconds)
     (reports / "build.json").write_text(report.to_json())
     return report

@@ -61,7 +61,7 @@ def add_datasets_commands(sub: argparse._SubParsersAction) -> None:
         description="Verify a build folder (made by `datasets build`), or a de-identified folder with --manifest.",
     )
     verify.add_argument("dir")
-    verify.add_argument("--manifest", help="PHI manifest (default: DIR/raw/ehr_phi_manifest.json of a build folder)")
+    verify.add_argument("--manifest", help="PHI manifest (default: that of a build folder's EHR export)")
     verify.add_argument("--json", action="store_true", help="print the full report as JSON")
     verify.set_defaults(func=cmd_verify)
 
@@ -96,7 +96,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.manifest:
         target, manifest = folder, Path(args.manifest)
     else:
-        target, manifest = folder / "deid" / "ehr", folder / "raw" / "ehr_phi_manifest.json"
+        target, manifest = folder / "deid" / "ehr", folder / "sources" / "ehr" / "raw" / "ehr_phi_manifest.json"
     if not manifest.exists():
         raise LabError(f"no PHI manifest at {manifest}: give --manifest, or a folder made by `datasets build`")
     report = verify_ehr_folder(target, manifest)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pydicom
 import pytest
 
 from practicum.datasets.pipeline import build_datasets
@@ -60,14 +61,14 @@ def test_every_dataset_has_a_card_with_checksums(build):
 def test_verify_passes_on_the_build_and_fails_on_a_leak(build, tmp_path):
     ok = subprocess.run([PRACTICUM, "datasets", "verify", str(build)], capture_output=True, text=True)
     assert ok.returncode == 0 and "PASSED" in ok.stdout
-    manifest = json.loads((build / "raw" / "ehr_phi_manifest.json").read_text())
+    manifest = json.loads((build / "sources" / "ehr" / "raw" / "ehr_phi_manifest.json").read_text())
     leaky = tmp_path / "leaky"
     subprocess.run(["cp", "-r", str(build / "deid" / "ehr"), str(leaky)], check=True)
     planted = _a_planted_name(manifest)
     with (leaky / "notes.csv").open("a") as notes:
         notes.write(f'"Xleak","Pleak","Xenc","2020-01-01","note","seen by {planted} today"\n')
     bad = subprocess.run(
-        [PRACTICUM, "datasets", "verify", str(leaky), "--manifest", str(build / "raw" / "ehr_phi_manifest.json")],
+        [PRACTICUM, "datasets", "verify", str(leaky), "--manifest", str(build / "sources" / "ehr" / "raw" / "ehr_phi_manifest.json")],
         capture_output=True, text=True,
     )
     assert bad.returncode == 1 and "FAILED" in bad.stdout
@@ -76,3 +77,20 @@ def test_verify_passes_on_the_build_and_fails_on_a_leak(build, tmp_path):
 def _a_planted_name(manifest: dict) -> str:
     identifiers = manifest["patients"][0]["identifiers"]
     return next(item["value"] for item in identifiers if item["kind"] == "last_name")
+
+
+def test_ct_split_keeps_test_annotations_hidden_and_uids_linked(build):
+    ct = build / "public" / "ct"
+    assert not (ct / "test" / "annotations.csv").exists()
+    assert (build / "hidden" / "ct" / "test_annotations.csv").exists()
+    test_series = (ct / "test" / "seriesuids.csv").read_text().split()
+    assert test_series
+    train = pd.read_csv(ct / "train" / "annotations.csv")
+    assert len(train) > 0
+    series_on_disk = {
+        str(pydicom.dcmread(next(folder.glob("*.dcm")), stop_before_pixels=True).SeriesInstanceUID)
+        for folder in {p.parent for p in (ct / "train" / "images").rglob("*.dcm")}
+    }
+    assert set(train["seriesuid"]) <= series_on_disk
+    hidden = pd.read_csv(build / "hidden" / "ct" / "test_annotations.csv")
+    assert set(hidden["seriesuid"]) <= set(test_series)
