@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from rich.console import Console
 
+from practicum.datasets.dicom_deid import deidentify_dicom_folder, verify_dicom_folder
 from practicum.datasets.ehr_deid import (
     DEFAULT_SCHEMA,
     DeidInputError,
@@ -43,9 +45,10 @@ def add_datasets_commands(sub: argparse._SubParsersAction) -> None:
 
     deid = commands.add_parser(
         "deid",
-        help="de-identify a folder of EHR CSV exports",
-        description="HIPAA Safe Harbor de-identification of EHR CSV tables. The key (keyed pseudonyms and date "
-        "shifts; keep it to re-run consistently) is read from --key-file, created there if missing.",
+        help="de-identify a folder of DICOM files or of EHR CSV exports",
+        description="DICOM (PS3.15 Annex E Basic Profile; malformed files are reported and skipped) or EHR CSV "
+        "tables (HIPAA Safe Harbor), chosen by what the folder holds. The key (keyed pseudonyms, UIDs and "
+        "date shifts; keep it to re-run consistently) is read from --key-file, created there if missing.",
     )
     deid.add_argument("input_dir")
     deid.add_argument("--out", required=True, help="output folder (written whole or not at all)")
@@ -61,7 +64,8 @@ def add_datasets_commands(sub: argparse._SubParsersAction) -> None:
         description="Verify a build folder (made by `datasets build`), or a de-identified folder with --manifest.",
     )
     verify.add_argument("dir")
-    verify.add_argument("--manifest", help="PHI manifest (default: that of a build folder's EHR export)")
+    verify.add_argument("--manifest", help="PHI manifest of a single de-identified folder (default: DIR is a build "
+                        "folder; its CT and EHR outputs are checked against their manifests)")
     verify.add_argument("--json", action="store_true", help="print the full report as JSON")
     verify.set_defaults(func=cmd_verify)
 
@@ -80,27 +84,63 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_deid(args: argparse.Namespace) -> int:
-    output = Path(args.out)
+    source, output = Path(args.input_dir), Path(args.out)
+    if not source.is_dir():
+        raise LabError(f"{source} is not a folder")
     key = load_or_create_key(Path(args.key_file) if args.key_file else output.parent / "deid.key")
+    if _holds_dicom(source):
+        report = deidentify_dicom_folder(source, output, secret=key, progress=not args.quiet)
+        console.print(json.dumps(report.to_json(), indent=2))
+        return 0
     try:
         schema = DeidSchema.read(Path(args.schema)) if args.schema else DEFAULT_SCHEMA
-        report = deidentify_ehr_folder(Path(args.input_dir), output, secret=key, schema=schema, progress=not args.quiet)
+        ehr_report = deidentify_ehr_folder(source, output, secret=key, schema=schema, progress=not args.quiet)
     except DeidInputError as exc:
         raise LabError(str(exc)) from None
-    console.print(report.to_json())
+    console.print(ehr_report.to_json())
     return 0
+
+
+def _holds_dicom(folder: Path) -> bool:
+    """A DICOM file has 'DICM' after a 128-byte preamble; one such file makes it a DICOM folder."""
+    for path in folder.rglob("*"):
+        if path.is_file() and path.suffix.lower() != ".csv":
+            with path.open("rb") as handle:
+                if handle.read(132)[128:] == b"DICM":
+                    return True
+    return False
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
     if args.manifest:
-        target, manifest = folder, Path(args.manifest)
+        if _holds_dicom(folder):
+            return _verify_dicom(folder, Path(args.manifest), args.json)
+        return _verify_ehr(folder, Path(args.manifest), args.json)
+    ct_manifest = folder / "sources" / "ct" / "raw" / "phi_manifest.json"
+    ehr_manifest = folder / "sources" / "ehr" / "raw" / "ehr_phi_manifest.json"
+    if not (ct_manifest.exists() and ehr_manifest.exists()):
+        raise LabError(f"{folder} is not a folder made by `datasets build`: give --manifest for a single folder")
+    ct_status = _verify_dicom(folder / "deid" / "ct", ct_manifest, args.json)
+    ehr_status = _verify_ehr(folder / "deid" / "ehr", ehr_manifest, args.json)
+    return max(ct_status, ehr_status)
+
+
+def _verify_dicom(target: Path, manifest: Path, as_json: bool) -> int:
+    report = verify_dicom_folder(target, manifest, progress=False)
+    if as_json:
+        print(json.dumps(report.to_json(), indent=2))
     else:
-        target, manifest = folder / "deid" / "ehr", folder / "sources" / "ehr" / "raw" / "ehr_phi_manifest.json"
+        console.print(report.summary())
+        console.print("[green]PASSED[/green]" if report.ok else "[red]FAILED[/red]")
+    return 0 if report.ok else 1
+
+
+def _verify_ehr(target: Path, manifest: Path, as_json: bool) -> int:
     if not manifest.exists():
-        raise LabError(f"no PHI manifest at {manifest}: give --manifest, or a folder made by `datasets build`")
+        raise LabError(f"no PHI manifest at {manifest}")
     report = verify_ehr_folder(target, manifest)
-    if args.json:
+    if as_json:
         print(report.to_json())
     else:
         console.print(f"{target}: {report.files_scanned} files, {report.bytes_scanned:,} bytes scanned for "

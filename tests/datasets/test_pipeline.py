@@ -94,3 +94,23 @@ def test_ct_split_keeps_test_annotations_hidden_and_uids_linked(build):
     assert set(train["seriesuid"]) <= series_on_disk
     hidden = pd.read_csv(build / "hidden" / "ct" / "test_annotations.csv")
     assert set(hidden["seriesuid"]) <= set(test_series)
+
+
+def test_deid_cli_takes_a_users_dicom_folder_and_skips_bad_files(build, tmp_path):
+    source = tmp_path / "export"
+    first_series = next((build / "sources" / "ct" / "raw" / "dicom").iterdir())
+    subprocess.run(["cp", "-r", str(first_series), str(source)], check=True)
+    (source / "readme.txt").write_text("not an image")
+    some_file = next(source.rglob("*.dcm"))
+    (source / "truncated.dcm").write_bytes(some_file.read_bytes()[:500])
+    before = sorted(p.name for p in source.rglob("*"))
+    done = subprocess.run(
+        [PRACTICUM, "datasets", "deid", str(source), "--out", str(tmp_path / "out"), "--quiet"],
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert {s["path"] for s in report["skipped"]} == {"readme.txt", "truncated.dcm"}
+    assert report["processed"] == report["n_inputs"] - 2
+    assert sorted(p.name for p in source.rglob("*")) == before  # inputs untouched
+    assert len(list((tmp_path / "out").rglob("*.dcm"))) == report["processed"]
