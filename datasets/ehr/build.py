@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ..atomic_folders import publish_folder
 from ..cgm.export import CGM_COLUMNS, EVENT_COLUMNS, SENSOR_MODEL, cgm_tables
 from ..cgm.forecast import persistence_rmse
 from ..cgm.simulate import simulate_cohort
@@ -147,22 +148,6 @@ def _write_tables(tables: dict[str, pd.DataFrame], folder: Path, progress: bool)
     return total
 
 
-def _replace_folder(tmp: Path, final: Path) -> None:
-    """Move ``tmp`` to ``final``; an existing ``final`` is removed only after the move succeeded."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        os.replace(final, old)
-    try:
-        os.replace(tmp, final)
-    except BaseException:
-        if old is not None:
-            os.replace(old, final)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 @dataclass(frozen=True)
 class _CGMPart:
     cohort: Cohort  # with HbA1c of the CGM patients set from their simulated mean glucose
@@ -273,7 +258,7 @@ def build_ehr_exports(
     try:
         written = _write_tables(tables, tmp, progress)
         manifest = _manifest(rng_manifest, tables, identities, facts, seed, size_name)
-        _replace_folder(tmp, out_dir / RAW_SUBDIR)
+        publish_folder(tmp, out_dir / RAW_SUBDIR)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

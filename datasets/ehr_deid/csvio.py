@@ -12,7 +12,6 @@ import contextlib
 import csv
 import io
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -140,17 +139,3 @@ def staging_folder(final: Path) -> Path:
     return tmp
 
 
-def publish_folder(tmp: Path, final: Path) -> None:
-    """Replace ``final`` by ``tmp``; an existing ``final`` is removed only after the swap succeeded."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        os.replace(final, old)
-    try:
-        os.replace(tmp, final)
-    except BaseException:
-        if old is not None:
-            os.replace(old, final)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

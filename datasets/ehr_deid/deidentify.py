@@ -32,7 +32,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .csvio import DeidInputError, decode_utf8, iter_chunks, publish_folder, read_header, staging_folder, write_rows
+from ..atomic_folders import publish_folder
+from .csvio import DeidInputError, decode_utf8, iter_chunks, read_header, staging_folder, write_rows
 from .kanon import KAnonymityReport, k_anonymity
 from .rules import (
     AGE_CAP,
