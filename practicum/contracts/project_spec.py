@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -50,7 +50,10 @@ class ProjectSpec(_Strict):
     title: str
     scenario: str
     dataset: DatasetRef
-    task: str
+    task: Literal["nodule_detection", "glucose_forecasting", "complication_risk"] = Field(
+        description="the evaluation protocol graders apply (graders.protocols.<task>)"
+    )
+    evaluation: dict[str, Any] = Field(default_factory=dict, description="options of the protocol, e.g. the label")
     input_format: str
     output_format: str
     metrics: tuple[str, ...]

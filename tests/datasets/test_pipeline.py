@@ -13,16 +13,13 @@ import pandas as pd
 import pydicom
 import pytest
 
-from practicum.datasets.pipeline import build_datasets
 
 PRACTICUM = str(Path(sys.executable).parent / "practicum")
 
 
 @pytest.fixture(scope="module")
-def build(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("datasets")
-    build_datasets(out, size="small", seed=0, progress=False)
-    return out
+def build(small_build) -> Path:
+    return small_build
 
 
 def test_risk_splits_are_disjoint_by_patient_and_test_labels_are_hidden(build):

@@ -1,0 +1,221 @@
+"""`practicum eval froc|glucose|risk` (score files in the field's formats) and `practicum grade`
+(score a project model on the hidden split): thin wrappers over practicum.graders."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from practicum.lab.errors import LabError
+
+console = Console(highlight=False, soft_wrap=True)
+
+EPILOG_FROC = """\
+File formats (LUNA16):
+  annotations, excluded   seriesuid,coordX,coordY,coordZ,diameter_mm   (world mm)
+  candidates              seriesuid,coordX,coordY,coordZ,probability
+  series                  seriesuid   (optional columns minX,maxX,minY,maxY,minZ,maxZ:
+                          the volume in world mm; candidates outside it are refused)
+Without --series the scans are those named in the files. Errors name the file's line.
+"""
+
+EPILOG_GLUCOSE = """\
+File formats:
+  truth   patient_id,timestamp,glucose_mg_dl     (the evaluated block; empty glucose = gap)
+  pred    patient_id,timestamp,horizon_min,predicted_mg_dl
+          timestamp is the forecast's origin (a reading time); the forecast is for
+          timestamp + horizon. Origins from --warmup minutes into each patient's block with a
+          reading at origin + horizon are scored; each needs a forecast.
+"""
+
+EPILOG_RISK = """\
+File formats:
+  truth   patient_id,<label>      (0/1; empty = not at risk, not scored)
+  pred    patient_id,probability  (one row per scored patient, in [0, 1])
+"""
+
+
+def add_eval_commands(sub: argparse._SubParsersAction) -> None:
+    evaluate = sub.add_parser(
+        "eval",
+        help="score prediction files with the field's protocol (FROC/CPM, glucose, risk)",
+        description="Score prediction files outside the lab, with the same code the grader uses.",
+    )
+    commands = evaluate.add_subparsers(dest="eval_command", metavar="PROTOCOL", required=True)
+    raw = argparse.RawDescriptionHelpFormatter
+
+    froc = commands.add_parser(
+        "froc",
+        help="nodule detection: LUNA16 FROC, CPM and its bootstrap confidence interval",
+        description="LUNA16 protocol: a candidate is a hit within the nodule's radius; at most 100 candidates "
+        "per scan; candidates on excluded findings are ignored; CPM = mean sensitivity at 1/8..8 false "
+        "positives per scan, with a 95 % bootstrap interval over scans.",
+        epilog=EPILOG_FROC,
+        formatter_class=raw,
+    )
+    froc.add_argument("--annotations", required=True, type=Path, help="reference nodules (CSV)")
+    froc.add_argument("--candidates", required=True, type=Path, help="detector output (CSV)")
+    froc.add_argument("--excluded", type=Path, help="findings to ignore (CSV, annotations format)")
+    froc.add_argument("--series", type=Path, help="the evaluated scans (CSV with a seriesuid column)")
+    froc.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap samples (default 1000; 0: none)")
+    froc.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    froc.add_argument("--plot", type=Path, metavar="PNG", help="write the FROC curve to this file")
+    froc.add_argument("--json", action="store_true", help="print one JSON object")
+    froc.set_defaults(func=cmd_froc)
+
+    glucose = commands.add_parser(
+        "glucose",
+        help="glucose forecasting: RMSE/MAE per patient, persistence, Clarke error grid",
+        description="Score forecasts against the readings of a block: RMSE and MAE (overall and per patient), "
+        "the persistence forecast beside them, and Clarke error-grid zones.",
+        epilog=EPILOG_GLUCOSE,
+        formatter_class=raw,
+    )
+    glucose.add_argument("--truth", required=True, type=Path, help="readings of the evaluated block (CSV)")
+    glucose.add_argument("--pred", required=True, type=Path, help="forecasts (CSV)")
+    glucose.add_argument("--horizon", type=int, default=30, help="minutes ahead (default 30)")
+    glucose.add_argument("--warmup", type=int, default=60, help="minutes of each block not scored (default 60)")
+    glucose.add_argument("--plot", type=Path, metavar="PNG", help="write the Clarke error grid to this file")
+    glucose.add_argument("--json", action="store_true", help="print one JSON object")
+    glucose.set_defaults(func=cmd_glucose)
+
+    risk = commands.add_parser(
+        "risk",
+        help="risk prediction: AUROC, AUPRC, Brier score, calibration",
+        description="Score predicted probabilities against 0/1 outcomes.",
+        epilog=EPILOG_RISK,
+        formatter_class=raw,
+    )
+    risk.add_argument("--truth", required=True, type=Path, help="outcomes (CSV)")
+    risk.add_argument("--pred", required=True, type=Path, help="predicted probabilities (CSV)")
+    risk.add_argument("--label", help="outcome column of --truth (needed when it has several)")
+    risk.add_argument("--plot", type=Path, metavar="PNG", help="write ROC and calibration plots to this file")
+    risk.add_argument("--json", action="store_true", help="print one JSON object")
+    risk.set_defaults(func=cmd_risk)
+
+
+def add_grade_command(sub: argparse._SubParsersAction) -> None:
+    grade = sub.add_parser(
+        "grade",
+        help="grade a project model (MLflow pyfunc) on the hidden test split",
+        description="Run the model in the grading sandbox (no network, no labels) on the project's hidden "
+        "inputs, score it with the project's protocol and compare it with the project's targets.",
+    )
+    grade.add_argument("project", help="project id (a folder of projects/) or a project.yaml path")
+    grade.add_argument("model", type=Path, help="an MLflow pyfunc model folder (mlflow.pyfunc.save_model)")
+    grade.add_argument("--datasets", type=Path, default=None, help="dataset build folder with public/ and hidden/ (default: the lab's .lab/datasets)")
+    grade.add_argument("--sandbox", choices=["bubblewrap", "none"], default="bubblewrap", help="confinement (default bubblewrap)")
+    grade.add_argument("--mlflow", metavar="URI", help="record the evaluation in this MLflow tracking server")
+    grade.add_argument("--learner", help="whose submission this is (for the MLflow record)")
+    grade.add_argument("--json", action="store_true", help="print one JSON object")
+    grade.set_defaults(func=cmd_grade)
+
+
+def _emit(args: argparse.Namespace, payload: dict[str, Any], lines: list[str]) -> None:
+    if args.json:
+        print(json.dumps(payload, indent=2, default=str))
+    else:
+        for line in lines:
+            console.print(line, markup=False)
+
+
+def _save_plot(evaluation: object, path: Path | None) -> None:
+    if path is None:
+        return
+    from practicum.graders import plots
+
+    figures = plots.figures_for(evaluation)
+    try:
+        next(iter(figures.values())).savefig(path, dpi=120)
+    finally:
+        plots.close(figures)
+
+
+def _scored(verb, *args: Any, **kwargs: Any):  # noqa: ANN001, ANN202 - a thin error boundary
+    from practicum.graders.tables import TableError
+
+    try:
+        return verb(*args, **kwargs)
+    except TableError as error:
+        raise LabError(str(error)) from None
+    except ValueError as error:
+        raise LabError(str(error)) from None
+
+
+def cmd_froc(args: argparse.Namespace) -> int:
+    from practicum.graders.protocols.nodule_detection import evaluate_froc_files
+
+    evaluation = _scored(
+        evaluate_froc_files,
+        annotations=args.annotations,
+        candidates=args.candidates,
+        excluded=args.excluded,
+        series=args.series,
+        n_bootstrap=args.bootstrap,
+        seed=args.seed,
+    )
+    _save_plot(evaluation, args.plot)
+    payload = evaluation.to_json()
+    payload["sensitivities"] = dict(zip((f"{r:g}" for r in evaluation.fp_rates), evaluation.sensitivities, strict=True))
+    payload["cpm_ci"] = [evaluation.cpm_ci_lower, evaluation.cpm_ci_upper]
+    lines = [
+        f"{evaluation.n_scans} scans, {evaluation.n_nodules} nodules, {evaluation.n_detected} detected, "
+        f"{evaluation.n_false_positives} false positives ({evaluation.n_candidates_used} candidates used, "
+        f"{evaluation.n_dropped_over_limit} over the per-scan limit, {evaluation.n_ignored_excluded} on excluded findings)",
+        "FP/scan   " + "  ".join(f"{r:>6g}" for r in evaluation.fp_rates),
+        "sens.     " + "  ".join(f"{s:6.3f}" for s in evaluation.sensitivities),
+        f"CPM {evaluation.cpm:.4f}" + (f"  (95 % CI {evaluation.cpm_ci_lower:.4f}-{evaluation.cpm_ci_upper:.4f}, {args.bootstrap} bootstrap samples)" if args.bootstrap else ""),
+    ]
+    _emit(args, payload, lines)
+    return 0
+
+
+def cmd_glucose(args: argparse.Namespace) -> int:
+    from practicum.graders.protocols.glucose_forecasting import evaluate_forecast_files
+
+    evaluation = _scored(evaluate_forecast_files, truth=args.truth, predictions=args.pred, horizon=args.horizon, warmup_min=args.warmup)
+    _save_plot(evaluation, args.plot)
+    scores = evaluation.horizons[0]
+    lines = [
+        f"{scores.n_points} forecasts {scores.horizon_min} min ahead (first {evaluation.warmup_min} min of each block not scored)",
+        f"RMSE {scores.rmse:.2f} mg/dL, MAE {scores.mae:.2f} mg/dL; persistence RMSE {scores.persistence_rmse:.2f}, "
+        f"MAE {scores.persistence_mae:.2f}; ratio {scores.rmse_vs_persistence:.3f}",
+        "Clarke zones (%): " + ", ".join(f"{z} {v:.1f}" for z, v in scores.clarke.items()),
+        "per patient RMSE: " + ", ".join(f"{p['patient_id']} {p['rmse']:.1f}" for p in scores.per_patient),
+    ]
+    _emit(args, evaluation.to_json(), lines)
+    return 0
+
+
+def cmd_risk(args: argparse.Namespace) -> int:
+    from practicum.graders.protocols.complication_risk import evaluate_risk_files
+
+    evaluation = _scored(evaluate_risk_files, truth=args.truth, predictions=args.pred, label=args.label)
+    _save_plot(evaluation, args.plot)
+    lines = [
+        f"{evaluation.n_patients} patients, {evaluation.n_positive} with {evaluation.label} (prevalence {evaluation.prevalence:.3f})",
+        f"AUROC {evaluation.auroc:.4f}, AUPRC {evaluation.auprc:.4f}, Brier {evaluation.brier:.4f}, ECE {evaluation.ece:.4f}",
+    ]
+    _emit(args, evaluation.to_json(), lines)
+    return 0
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from practicum.graders.project_grading import grade_model
+    from practicum.lab.layout import REPO_ROOT, default_state_dir
+
+    spec = Path(args.project)
+    if not spec.suffix:
+        spec = REPO_ROOT / "projects" / args.project / "project.yaml"
+    if not spec.is_file():
+        raise LabError(f"no project spec at {spec}")
+    build = args.datasets or default_state_dir() / "datasets"
+    if not (build / "hidden").is_dir():
+        raise LabError(f"{build} is not a dataset build with hidden labels (build one: practicum datasets build --out {build})")
+    result = _scored(grade_model, spec, args.model, build, sandbox=args.sandbox, tracking_uri=args.mlflow, learner=args.learner)
+    _emit(args, result.to_json(), [result.summary()] + ([f"MLflow run {result.mlflow_run_id}"] if result.mlflow_run_id else []))
+    return 0 if result.passed else 1
