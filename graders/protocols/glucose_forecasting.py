@@ -41,7 +41,7 @@ FORECASTS = TableSpec(
     key=("patient_id", "timestamp", "horizon_min"),
 )
 # Logged event kinds of the CGM dataset; each becomes a column event_<kind> of the model frame.
-EVENT_KINDS = ("meal", "bolus", "correction_bolus", "exercise", "basal_rate")
+EVENT_KINDS = ("meal", "bolus", "correction_bolus", "rescue_carbs", "exercise", "basal_rate")
 # basal_rate is a rate (U/h) that holds until the next one; the others are amounts per slot.
 RATE_EVENTS = ("basal_rate",)
 DEFAULT_HORIZONS = (30, 60)
