@@ -14,6 +14,7 @@ Nothing is published when verification finds a leak.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -52,22 +53,39 @@ class DatasetsBuildReport:
         return json.dumps(asdict(self), indent=2)
 
 
-def load_or_create_key(path: Path) -> bytes:
-    """The keyed-hash secret of a build (pseudonyms, date shifts, UID maps, splits), mode 600."""
+def synthetic_build_key(size: str, seed: int) -> bytes:
+    """The key of a synthetic build, derived from its size and seed.
+
+    The key also decides the patient-level train/val/test split, and the projects' targets are
+    measured on one split: deriving it makes every machine's build grade on that same split.
+    The identities it protects are synthetic; real exports (`practicum datasets deid`) get a
+    random key.
+    """
+    return hashlib.sha256(f"practicum {size}_build seed {seed}".encode()).digest()
+
+
+def load_or_create_key(path: Path, *, derived: bytes | None = None) -> bytes:
+    """The keyed-hash secret of a build (pseudonyms, date shifts, UID maps, splits), mode 600:
+    the stored one, else ``derived``, else a new random one."""
     if path.exists():
         return bytes.fromhex(path.read_text().strip())
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
+    key = derived if derived is not None else secrets.token_bytes(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(key.hex())
     return key
 
 
-def build_datasets(out_dir: Path, *, size: str = "small", seed: int = 0, progress: bool = True) -> DatasetsBuildReport:
+def build_datasets(
+    out_dir: Path, *, size: str = "small", seed: int = 0, progress: bool = True, random_key: bool = False
+) -> DatasetsBuildReport:
+    """Build every dataset into ``out_dir``. The de-identification key is derived from size and seed
+    (the same split everywhere) unless ``random_key`` or a key already stored in the folder."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    key = load_or_create_key(out_dir / "secrets" / "deid.key")
+    derived = None if random_key else synthetic_build_key(size, seed)
+    key = load_or_create_key(out_dir / "secrets" / "deid.key", derived=derived)
     reports = out_dir / "reports"
     reports.mkdir(exist_ok=True)
     seconds: dict[str, float] = {}

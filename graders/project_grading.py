@@ -110,6 +110,7 @@ def grade_model(
     """
     project = spec if isinstance(spec, ProjectSpec) else load_project_spec(spec)
     protocol = protocol_for(project.task)
+    build_dir = build_dir.resolve()  # inputs name files by absolute path: the sandbox has another working folder
     public_dir, hidden_dir = build_dir / "public", build_dir / "hidden"
     started = datetime.now(UTC)
     code_hash = folder_hash(model_dir)

@@ -41,6 +41,12 @@ def add_datasets_commands(sub: argparse._SubParsersAction) -> None:
     build.add_argument("--out", required=True, help="build folder (raw/, deid/, public/, hidden/, reports/)")
     build.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     build.add_argument("--quiet", action="store_true", help="no progress bars")
+    build.add_argument(
+        "--random-key",
+        action="store_true",
+        help="a random de-identification key instead of one derived from size and seed (the hidden split then "
+        "differs from the one the projects' targets were measured on)",
+    )
     build.set_defaults(func=cmd_build)
 
     deid = commands.add_parser(
@@ -72,7 +78,7 @@ def add_datasets_commands(sub: argparse._SubParsersAction) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     try:
-        report = build_datasets(Path(args.out), size=args.size, seed=args.seed, progress=not args.quiet)
+        report = build_datasets(Path(args.out), size=args.size, seed=args.seed, progress=not args.quiet, random_key=args.random_key)
     except LeakFound as exc:
         raise LabError(str(exc)) from None
     for dataset in report.published:

@@ -13,7 +13,6 @@ import pandas as pd
 import pydicom
 import pytest
 
-
 PRACTICUM = str(Path(sys.executable).parent / "practicum")
 
 
