@@ -20,6 +20,17 @@ class Course:
     title: str
     instructors: tuple[str, ...]
     assignments: tuple[str, ...]
+    # Scenario projects whose starter notebooks (projects/<id>/notebook/) are assignments of this course.
+    projects: tuple[str, ...] = ()
+
+    @property
+    def released(self) -> tuple[str, ...]:
+        return (*self.assignments, *self.projects)
+
+
+def project_notebooks(courses_dir: Path, project_id: str) -> Path:
+    """The nbgrader source folder of a project: its starter notebook (projects/ sits beside courses/)."""
+    return courses_dir.parent / "projects" / project_id / "notebook"
 
 
 def load_catalog(courses_dir: Path) -> list[Course]:
@@ -38,14 +49,18 @@ def load_catalog(courses_dir: Path) -> list[Course]:
                 title=str(entry.get("title", entry["id"])),
                 instructors=tuple(entry.get("instructors", [])),
                 assignments=tuple(entry.get("assignments", [])),
+                projects=tuple(entry.get("projects", [])),
             )
         except (KeyError, TypeError):
             raise LabError(f"course catalog {catalog}: every course needs an id") from None
         if "-" in course.course_id:
             # nbgrader reads the course from hub group names "nbgrader-<course>".
             raise LabError(f"course id {course.course_id!r} must not contain '-'")
-        if not (courses_dir / course.course_id / "source").is_dir():
+        if course.assignments and not (courses_dir / course.course_id / "source").is_dir():
             raise LabError(f"course {course.course_id}: {courses_dir / course.course_id / 'source'} is missing")
+        for project in course.projects:
+            if not project_notebooks(courses_dir, project).is_dir():
+                raise LabError(f"course {course.course_id}: project {project!r} has no {project_notebooks(courses_dir, project)}")
         courses.append(course)
     return courses
 
@@ -66,13 +81,15 @@ def course_nbgrader_config(course_id: str, exchange_root: Path) -> str:
 
 def prepare_course(course: Course, courses_dir: Path, course_root: Path, exchange_root: Path, env: Mapping[str, str]) -> None:
     """Copy the course's sources into its course folder and release its assignments when they changed."""
-    source = courses_dir / course.course_id / "source"
+    sources = {name: courses_dir / course.course_id / "source" / name for name in course.assignments}
+    sources |= {project: project_notebooks(courses_dir, project) for project in course.projects}
     course_root.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(source, course_root / "source", dirs_exist_ok=True)
+    for name, folder in sources.items():
+        shutil.copytree(folder, course_root / "source" / name, dirs_exist_ok=True, ignore=_NOT_SOURCES)
     (course_root / "nbgrader_config.py").write_text(course_nbgrader_config(course.course_id, exchange_root))
-    for assignment in course.assignments:
+    for assignment in sources:
         stamp = course_root / f".released-{assignment}"
-        digest = _folder_digest(source / assignment)
+        digest = _folder_digest(course_root / "source" / assignment)
         released = exchange_root / course.course_id / "outbound" / assignment
         if stamp.exists() and stamp.read_text() == digest and released.is_dir():
             continue
@@ -88,6 +105,10 @@ def prepare_course(course: Course, courses_dir: Path, course_root: Path, exchang
                 tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
                 raise LabError(f"nbgrader {verb} {assignment} failed for {course.course_id}: {' | '.join(tail)}")
         stamp.write_text(digest)
+
+
+# What a notebook run leaves beside the sources (a saved model, MLflow runs, caches) is not released.
+_NOT_SOURCES = shutil.ignore_patterns("model", "mlruns", "__pycache__", ".ipynb_checkpoints")
 
 
 def _folder_digest(folder: Path) -> str:

@@ -1,0 +1,56 @@
+"""The course catalog: nbgrader courses whose assignments are course sources or project notebooks."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from practicum.lab.courses import load_catalog, prepare_course
+from practicum.lab.errors import LabError
+from practicum.lab.layout import REPO_ROOT
+
+
+def test_the_lab_catalog_releases_every_project_notebook():
+    courses = {c.course_id: c for c in load_catalog(REPO_ROOT / "courses")}
+    projects = {p.name for p in (REPO_ROOT / "projects").iterdir() if (p / "project.yaml").exists()}
+    released = {p for c in courses.values() for p in c.projects}
+    assert projects and released == projects
+
+
+def write_catalog(root: Path, text: str) -> Path:
+    courses = root / "courses"
+    courses.mkdir(parents=True)
+    (courses / "catalog.yaml").write_text(text)
+    return courses
+
+
+def test_a_project_without_a_notebook_is_refused(tmp_path):
+    courses = write_catalog(tmp_path, "courses:\n  - id: p\n    projects: [absent_project]\n")
+    with pytest.raises(LabError, match="project 'absent_project' has no .*absent_project/notebook"):
+        load_catalog(courses)
+
+
+def test_project_notebooks_are_generated_and_released_with_nbgrader(tmp_path):
+    courses = write_catalog(tmp_path, "courses:\n  - id: demo_projects\n    instructors: [i]\n    projects: [toy]\n")
+    notebook = tmp_path / "projects" / "toy" / "notebook"
+    notebook.mkdir(parents=True)
+    welcome = REPO_ROOT / "courses" / "intro_medical_ai" / "source" / "welcome" / "welcome.ipynb"
+    shutil.copy(welcome, notebook / "toy.ipynb")
+    (notebook / "model").mkdir()  # what a run of the notebook leaves behind is not released
+    (notebook / "model" / "MLmodel").write_text("flavors: {}\n")
+    (course,) = load_catalog(courses)
+    assert course.released == ("toy",)
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    bin_dir = str(Path(sys.executable).parent)  # nbgrader runs alembic from PATH
+    env = dict(os.environ, PRACTICUM_BIN=bin_dir, PATH=f"{bin_dir}:{os.environ.get('PATH', '')}")
+    prepare_course(course, courses, tmp_path / "course_root", exchange, env)
+    released = exchange / "demo_projects" / "outbound" / "toy"
+    assert sorted(p.name for p in released.iterdir()) == ["toy.ipynb"]
+    text = json.dumps(json.loads((released / "toy.ipynb").read_text()))
+    assert "BEGIN HIDDEN TESTS" not in text and "tissue_class(-850)" not in text
