@@ -1,6 +1,6 @@
 """Result posts: p99 at 8 concurrent writers, and no lost writes (every 201 is a stored row).
 
-    .venv/bin/python bench/lms_result_posts.py [--seconds 15] [--backends sqlite postgresql]
+    .venv/bin/python bench/lms_result_posts.py [--seconds 15] [--backends sqlite postgresql] [--repeat 1]
 
 Goal (issue 5): p99 <= 100 ms. Each post stores a result, three progress events, the evidence,
 the profile changes and (with a subscribed webhook) outbox rows, in one transaction.
@@ -9,7 +9,6 @@ the profile changes and (with a subscribed webhook) outbox rows, in one transact
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -63,26 +62,32 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--repeat", type=int, default=1, help="measure this many times on one server")
+    parser.add_argument("--loop", choices=["auto", "asyncio", "uvloop"], default="auto", help="uvicorn's event loop")
+    parser.add_argument("--http", choices=["auto", "h11", "httptools"], default="auto", help="uvicorn's HTTP parser")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers")
     args = parser.parse_args()
-    report = {}
+    report: dict[str, list[dict[str, object]]] = {}
     for backend in args.backends:
         with database(backend) as url:
             token = seed(url)
-            with lms_server(url) as port:
-                def next_request(client: int, number: int, token: str = token) -> bytes:
-                    return build_request("POST", f"{PREFIX}results", token, body(client, number, "bench"))
+            created = 0
+            with lms_server(url, workers=args.workers, loop=args.loop, http=args.http) as server:
+                for run in range(args.repeat):
+                    def next_request(client: int, number: int, token: str = token, run: int = run) -> bytes:
+                        return build_request("POST", f"{PREFIX}results", token, body(client, number, f"bench{run}"))
 
-                result = asyncio.run(run_load(port, args.writers, args.seconds, next_request))
+                    result = run_load(server, args.writers, args.seconds, next_request)
+                    created += result.statuses.get(201, 0)
+                    label = f"result posts, {backend}, {args.writers} writers, {args.workers} worker(s), uvicorn {args.loop}/{args.http}"
+                    print(result.line(label), flush=True)
+                    report.setdefault(backend, []).append(result.summary())
             db = Database(url)
             with db.read() as session:
-                stored = session.scalar(select(func.count()).select_from(Result))
+                stored = session.scalar(select(func.count()).select_from(Result)) or 0
             db.dispose()
-        created = result.statuses.get(201, 0)
-        print(result.line(f"result posts, {backend}, {args.writers} writers"))
-        print(f"  201 answers: {created}, rows stored: {stored}, lost writes: {created - (stored or 0)}")
-        report[backend] = {"posts_per_s": round(result.rate), "p50_ms": round(result.percentile(0.5), 1),
-                           "p99_ms": round(result.percentile(0.99), 1), "created": created, "stored": stored,
-                           "statuses": result.statuses}
+        print(f"  {backend}: 201 answers: {created}, rows stored: {stored}, lost writes: {created - stored}")
+        report.setdefault(backend, []).append({"created": created, "stored": stored, "lost_writes": created - stored})
     print(json.dumps(report))
 
 

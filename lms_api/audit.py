@@ -19,13 +19,20 @@ from .db.types import utcnow
 from .principal import Principal
 
 
+def change_entry(
+    principal: Principal, action: str, resource: str, resource_id: object, detail: str = ""
+) -> dict[str, Any]:
+    """The audit row of a change (for Core inserts; `record_change` adds it to a Session)."""
+    return {
+        "at": utcnow(), "actor": principal.actor, "action": action, "resource": resource,
+        "resource_id": str(resource_id)[:250], "detail": detail[:500],
+    }
+
+
 def record_change(
     session: Session, principal: Principal, action: str, resource: str, resource_id: object, detail: str = ""
 ) -> None:
-    session.add(AuditEntry(
-        at=utcnow(), actor=principal.actor, action=action, resource=resource,
-        resource_id=str(resource_id)[:250], detail=detail[:500],
-    ))
+    session.add(AuditEntry(**change_entry(principal, action, resource, resource_id, detail)))
 
 
 class AuditBuffer:
@@ -51,9 +58,8 @@ class AuditBuffer:
         if not pending:
             return 0
         try:
-            with db.write() as session:
-                session.execute(insert(AuditEntry), pending)
-                session.commit()
+            with db.write_engine.begin() as connection:  # Core executemany: no ORM unit of work
+                connection.execute(insert(AuditEntry.__table__), pending)
         except Exception:
             with self._lock:
                 self._pending[:0] = pending

@@ -1,4 +1,8 @@
-"""Dependencies on what `create_app` puts in `app.state`."""
+"""Dependencies on what `create_app` puts in `app.state`.
+
+The getters are `async def`: FastAPI runs a plain `def` dependency in a worker thread, and a thread
+hop costs far more than reading an attribute.
+"""
 
 from __future__ import annotations
 
@@ -15,27 +19,27 @@ from .oauth import OAuthStateStore
 from .settings import Settings
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_hub_client(request: Request) -> HubClient:
+async def get_hub_client(request: Request) -> HubClient:
     hub: HubClient = request.app.state.hub_client
     return hub
 
 
-def get_oauth_states(request: Request) -> OAuthStateStore:
+async def get_oauth_states(request: Request) -> OAuthStateStore:
     states: OAuthStateStore = request.app.state.oauth_states
     return states
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     db: Database = request.app.state.database
     return db
 
 
-def get_audit(request: Request) -> AuditBuffer:
+async def get_audit(request: Request) -> AuditBuffer:
     audit: AuditBuffer = request.app.state.audit
     return audit
 

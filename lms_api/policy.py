@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, aliased
 
+from .db.loop_reader import LoopReader
+from .db.prepared import ReadQuery
 from .db.tables import CatalogItem, Enrollment, Person, Result
 from .errors import ApiError
 from .principal import Principal
@@ -31,15 +33,46 @@ def learner_courses(session: Session, person_id: int) -> set[str]:
     return set(rows)
 
 
-def may_read_person(session: Session, principal: Principal, person: Person) -> bool:
-    if principal.is_admin or principal.person_id == person.id:
+def person_visibility(principal: Principal, person_id: int, organisation_id: int | None) -> bool | None:
+    """Whether `principal` may read the person, or None when it depends on the courses they teach."""
+    if principal.is_admin or principal.person_id == person_id:
         return True
     if Scope.HR_READ in principal.scopes or Scope.HR_WRITE in principal.scopes:
-        return principal.organisation_id is not None and principal.organisation_id == person.organisation_id
+        return principal.organisation_id is not None and principal.organisation_id == organisation_id
     if Scope.RESULTS_WRITE in principal.scopes:
         return True  # the grader needs to resolve learners
+    if principal.person_id is None:
+        return False
+    return None
+
+
+# Does person `teacher` instruct a course that person `learner` takes? (the instructors' rule, in one query)
+_teacher = aliased(Enrollment)
+_learner = aliased(Enrollment)
+TEACHES_QUERY = ReadQuery(
+    select(_teacher.id).join(_learner, _learner.course_id == _teacher.course_id)
+    .where(_teacher.person_id == bindparam("teacher"), _teacher.role == "instructor",
+           _learner.person_id == bindparam("learner"), _learner.role == "learner")
+    .limit(1)
+)
+
+
+def may_read_person(session: Session, principal: Principal, person: Person) -> bool:
+    decided = person_visibility(principal, person.id, person.organisation_id)
+    if decided is not None:
+        return decided
     teaching = instructed_courses(session, principal.person_id)
     return bool(teaching and teaching & learner_courses(session, person.id))
+
+
+async def may_read_person_on_loop(
+    reader: LoopReader, principal: Principal, person_id: int, organisation_id: int | None
+) -> bool:
+    """`may_read_person` for the loop-read routes (same rule, no Session)."""
+    decided = person_visibility(principal, person_id, organisation_id)
+    if decided is not None:
+        return decided
+    return bool(await reader.rows(TEACHES_QUERY, teacher=principal.person_id, learner=person_id))
 
 
 def readable_person(session: Session, principal: Principal, person_id: int) -> Person:

@@ -56,10 +56,10 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        # For Core writers that do without a Session (the result path): `write_engine.connect()`.
+        self.write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
         self.read: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
-        self.write: sessionmaker[Session] = sessionmaker(
-            self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
-        )
+        self.write: sessionmaker[Session] = sessionmaker(self.write_engine, expire_on_commit=False)
         # SQLite has one writer at a time; queueing hot writers on a lock in this process is fair,
         # where SQLite's busy handler polls with growing sleeps (a long latency tail).
         self.write_lock: AbstractContextManager[object] = threading.Lock() if is_sqlite(url) else nullcontext()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from practicum.contracts.capabilities import Dimension
 
-from ..audit import record_change
-from ..auth import PrincipalDep
+from ..audit import AuditBuffer, record_change
+from ..auth import CredentialsDep, PrincipalDep
 from ..db.tables import CatalogItem
 from ..db.types import utcnow
 from ..deps import AuditDep, ReadSession, SettingsDep, WriteSession
@@ -17,6 +17,7 @@ from ..errors import ApiError
 from ..policy import may_record_evidence, not_found, readable_person
 from ..schemas.common import ERROR_RESPONSES, Page
 from ..schemas.profiles import ChangePublic, EvidenceCreate, EvidenceRecorded, InterviewImport, ProfilePublic
+from ..services import profile_reads
 from ..services import profiles as svc
 from ..services.evidence import import_interview, record_observation
 from ..settings import Settings
@@ -30,17 +31,24 @@ def links_base(settings: Settings) -> str:
     return settings.service_prefix
 
 
-@router.get("/people/{person_id}/profile")
-def read_profile(
-    person_id: PersonId, principal: PrincipalDep, session: ReadSession, settings: SettingsDep, audit: AuditDep,
+@router.get("/people/{person_id}/profile", response_model=ProfilePublic)
+async def read_profile(
+    person_id: PersonId, credentials: CredentialsDep, request: Request,
     changes: Annotated[int, Query(ge=0, le=50, description="latest changes listed per dimension")] = 3,
-) -> ProfilePublic:
-    person = readable_person(session, principal, person_id)
-    audit.read(principal, "profile", person_id)
-    return svc.read_profile(
-        session, person=person, changes_per_dimension=changes, links_base=links_base(settings),
-        mlflow_url=settings.mlflow_public_url,
+) -> Response:
+    """Each dimension's value, level, role target and gap, with its latest changes and their evidence."""
+    # The hottest read (HR's pulls): app state is read directly (each FastAPI dependency costs a
+    # solve per request), the token is checked by the statement that reads the profile, the database
+    # is read without a thread hop, and the JSON is rendered once (no model pass).
+    state = request.app.state
+    settings: Settings = state.settings
+    principal, body = await profile_reads.read_profile(
+        state.loop_reader, state.rendered_changes, credentials=credentials, person_id=person_id,
+        changes_per_dimension=changes, links_base=links_base(settings), mlflow_url=settings.mlflow_public_url,
     )
+    audit: AuditBuffer = state.audit
+    audit.read(principal, "profile", person_id)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/people/{person_id}/profile/history")

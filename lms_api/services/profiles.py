@@ -13,18 +13,17 @@ to the assessed level. Each change is stored (before, after, delta, evidence, ru
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from practicum.contracts.capabilities import Dimension, Level, RoleTarget
+from practicum.contracts.capabilities import Level
 
 from ..db.tables import Evidence, Person, ProfileChange, ProfileValue, Result
-from ..framework import DIMENSION_TITLES, DIMENSIONS, LEVEL_VALUES, MAX_LEVEL, ROLE_TARGETS, level_of
-from ..schemas.profiles import ChangePublic, DimensionPublic, EvidencePublic, ProfilePublic
+from ..framework import LEVEL_VALUES, MAX_LEVEL
+from ..schemas.profiles import ChangePublic, EvidencePublic
 from ..schemas.webhooks import EventType
 from .webhooks import enqueue_event
 
@@ -65,22 +64,47 @@ def _set_value(session: Session, person_id: int, dimension: str, value: float, n
         row.value, row.updated_at = value, now
 
 
+def lock_profile(session: Session | Connection, person_id: int) -> None:
+    """Serialise profile updates of one person (PostgreSQL: a row lock until commit).
+
+    Each update reads the values and writes new ones; two concurrent transactions for one person
+    would otherwise both read the same value and one change would be lost. SQLite writers are
+    serialised already (BEGIN IMMEDIATE). FOR NO KEY UPDATE does not block inserts that only
+    reference the person.
+    """
+    bind = session.get_bind() if isinstance(session, Session) else session
+    if bind.dialect.name == "postgresql":
+        session.execute(select(Person.id).where(Person.id == person_id).with_for_update(key_share=True))
+
+
+def evidence_changes(
+    values: dict[str, float], *, weights: dict[str, float], level: float, score: float, passed: bool
+) -> list[dict[str, Any]]:
+    """The changes evidence makes by the rule: dimension, before, after, delta, rule (unchanged ones left out)."""
+    changes = []
+    for dimension, weight in sorted(weights.items()):
+        before = values.get(dimension, 0.0)
+        after = next_value(before, weight=weight, level=level, score=score, passed=passed)
+        if after == before:
+            continue
+        changes.append({
+            "dimension": dimension, "before": before, "after": after, "delta": round(after - before, 4),
+            "rule": rule_text(before, weight=weight, level=level, score=score, passed=passed),
+        })
+    return changes
+
+
 def apply_evidence(session: Session, *, person: Person, evidence: Evidence, now: datetime) -> list[ProfileChange]:
     """Move each weighted dimension by the rule; returns the changes (rows already added)."""
     assert evidence.score is not None and evidence.level is not None and evidence.passed is not None
+    lock_profile(session, person.id)
     values = profile_values(session, person.id)
     changes = []
-    for dimension, weight in sorted(evidence.weights.items()):
-        before = values.get(dimension, 0.0)
-        after = next_value(before, weight=weight, level=evidence.level, score=evidence.score, passed=evidence.passed)
-        if after == before:
-            continue
-        _set_value(session, person.id, dimension, after, now)
-        changes.append(ProfileChange(
-            person_id=person.id, dimension=dimension, before=before, after=after, delta=round(after - before, 4),
-            evidence_id=evidence.id, changed_at=now,
-            rule=rule_text(before, weight=weight, level=evidence.level, score=evidence.score, passed=evidence.passed),
-        ))
+    for change in evidence_changes(
+        values, weights=evidence.weights, level=evidence.level, score=evidence.score, passed=evidence.passed
+    ):
+        _set_value(session, person.id, change["dimension"], change["after"], now)
+        changes.append(ProfileChange(person_id=person.id, evidence_id=evidence.id, changed_at=now, **change))
     session.add_all(changes)
     session.flush()
     if changes:
@@ -91,6 +115,7 @@ def apply_evidence(session: Session, *, person: Person, evidence: Evidence, now:
 def apply_interview(
     session: Session, *, person: Person, evidence: Evidence, levels: dict[str, int], now: datetime
 ) -> list[ProfileChange]:
+    lock_profile(session, person.id)
     values = profile_values(session, person.id)
     changes = []
     for dimension, level in sorted(levels.items()):
@@ -111,22 +136,34 @@ def level_number(level: Level | int) -> int:
     return LEVEL_VALUES[level] if isinstance(level, Level) else int(level)
 
 
+def profile_changed_data(
+    *, person: dict[str, Any], evidence: dict[str, Any], changes: list[dict[str, Any]], profile: dict[str, float]
+) -> dict[str, Any]:
+    """The `profile.changed` event's data (the same from the ORM and the Core write paths)."""
+    return {
+        "person": {key: person[key] for key in ("id", "name", "team_id", "role_target")},
+        "evidence": {
+            "id": evidence["id"], "kind": evidence["kind"], "item_id": evidence["item_id"],
+            "result_id": evidence["result_id"], "score": evidence["score"], "passed": evidence["passed"],
+            "observed_at": evidence["observed_at"].isoformat(),
+        },
+        "changes": [{key: c[key] for key in ("dimension", "before", "after", "delta")} for c in changes],
+        "profile": dict(sorted(profile.items())),
+    }
+
+
 def notify_profile_changed(
     session: Session, *, person: Person, evidence: Evidence, changes: list[ProfileChange], now: datetime
 ) -> None:
-    data: dict[str, Any] = {
-        "person": {
-            "id": person.id, "name": person.name, "team_id": person.team_id, "role_target": person.role_target,
-        },
-        "evidence": {
+    data = profile_changed_data(
+        person={"id": person.id, "name": person.name, "team_id": person.team_id, "role_target": person.role_target},
+        evidence={
             "id": evidence.id, "kind": evidence.kind, "item_id": evidence.item_id, "result_id": evidence.result_id,
-            "score": evidence.score, "passed": evidence.passed, "observed_at": evidence.observed_at.isoformat(),
+            "score": evidence.score, "passed": evidence.passed, "observed_at": evidence.observed_at,
         },
-        "changes": [
-            {"dimension": c.dimension, "before": c.before, "after": c.after, "delta": c.delta} for c in changes
-        ],
-        "profile": dict(sorted(profile_values(session, person.id).items())),
-    }
+        changes=[{"dimension": c.dimension, "before": c.before, "after": c.after, "delta": c.delta} for c in changes],
+        profile=profile_values(session, person.id),
+    )
     enqueue_event(
         session, organisation_id=person.organisation_id, event_type=EventType.PROFILE_CHANGED.value, data=data, now=now
     )
@@ -170,46 +207,6 @@ def changes_public(
         )
         for c in changes
     ]
-
-
-def read_profile(
-    session: Session, *, person: Person, changes_per_dimension: int, links_base: str, mlflow_url: str
-) -> ProfilePublic:
-    values_rows = session.scalars(select(ProfileValue).where(ProfileValue.person_id == person.id)).all()
-    values = {row.dimension: row.value for row in values_rows}
-    recent: dict[str, list[ProfileChange]] = defaultdict(list)
-    if changes_per_dimension > 0:
-        ranked = (
-            select(ProfileChange.id, func.row_number().over(
-                partition_by=ProfileChange.dimension, order_by=ProfileChange.id.desc()
-            ).label("rank"))
-            .where(ProfileChange.person_id == person.id)
-            .subquery()
-        )
-        latest = session.scalars(
-            select(ProfileChange).join(ranked, ranked.c.id == ProfileChange.id)
-            .where(ranked.c.rank <= changes_per_dimension).order_by(ProfileChange.id.desc())
-        ).all()
-        for change, public in zip(latest, changes_public(
-            session, list(latest), links_base=links_base, mlflow_url=mlflow_url
-        ), strict=True):
-            recent[change.dimension].append(public)  # type: ignore[arg-type]
-    role = RoleTarget(person.role_target) if person.role_target else None
-    targets = {d.value: t for d, t in ROLE_TARGETS[role].items()} if role else {}
-    dimensions = []
-    for dimension in DIMENSIONS:
-        value = values.get(dimension, 0.0)
-        target = targets.get(dimension)
-        dimensions.append(DimensionPublic(
-            dimension=dimension, title=DIMENSION_TITLES[Dimension(dimension)], value=value, level=level_of(value),
-            target=target, gap=None if target is None else max(0.0, round(target - value, 4)),
-            changes=recent.get(dimension, []),  # type: ignore[arg-type]
-        ))
-    updated = max((row.updated_at for row in values_rows), default=None)
-    return ProfilePublic(
-        person_id=person.id, person=person.name, organisation_id=person.organisation_id, role_target=role,
-        updated_at=updated, dimensions=dimensions,
-    )
 
 
 def profile_history(

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..db.tables import OutboxEvent, Webhook, WebhookDelivery
@@ -81,31 +81,50 @@ def list_webhooks(session: Session, *, organisation_id: int | None) -> list[Webh
     return list(session.scalars(query))
 
 
-def enqueue_event(
-    session: Session, *, organisation_id: int | None, event_type: str, data: dict[str, Any], now: datetime
-) -> list[str]:
-    """Add one outbox row per subscribed webhook, in the caller's transaction."""
-    if organisation_id is None:
-        return []
-    hooks = session.scalars(
-        select(Webhook).where(Webhook.organisation_id == organisation_id, Webhook.active.is_(True))
-    ).all()
-    event_ids = []
-    for hook in hooks:
-        if event_type not in hook.events.split():
+def outbox_rows(
+    hooks: list[tuple[int, str]], *, organisation_id: int, event_type: str, data: dict[str, Any], now: datetime
+) -> list[dict[str, Any]]:
+    """The outbox rows of one event: one per webhook (id, space-separated event types) subscribed to it."""
+    rows = []
+    for hook_id, events in hooks:
+        if event_type not in events.split():
             continue
         event_id = str(uuid.uuid4())
         envelope = {
             "id": event_id, "type": event_type, "created_at": now.isoformat(),
             "organisation_id": organisation_id, "data": data,
         }
-        session.add(OutboxEvent(
-            id=event_id, webhook_id=hook.id, event_type=event_type,
-            payload=json.dumps(envelope, sort_keys=True, separators=(",", ":")),
-            status="pending", attempts=0, next_attempt_at=now, created_at=now,
-        ))
-        event_ids.append(event_id)
-    return event_ids
+        rows.append({
+            "id": event_id, "webhook_id": hook_id, "event_type": event_type,
+            "payload": json.dumps(envelope, sort_keys=True, separators=(",", ":")),
+            "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
+        })
+    return rows
+
+
+ACTIVE_HOOKS = select(Webhook.id, Webhook.events).where(
+    Webhook.organisation_id == bindparam("organisation_id"), Webhook.active.is_(True)
+)
+
+
+def active_hooks(session: Session | Connection, organisation_id: int) -> list[tuple[int, str]]:
+    """(id, event types) of the organisation's active webhooks."""
+    rows = session.execute(ACTIVE_HOOKS, {"organisation_id": organisation_id})
+    return [(hook_id, events) for hook_id, events in rows]
+
+
+def enqueue_event(
+    session: Session, *, organisation_id: int | None, event_type: str, data: dict[str, Any], now: datetime
+) -> list[str]:
+    """Add one outbox row per subscribed webhook, in the caller's transaction."""
+    if organisation_id is None:
+        return []
+    rows = outbox_rows(
+        active_hooks(session, organisation_id), organisation_id=organisation_id, event_type=event_type, data=data,
+        now=now,
+    )
+    session.add_all(OutboxEvent(**row) for row in rows)
+    return [row["id"] for row in rows]
 
 
 @dataclass(frozen=True)
