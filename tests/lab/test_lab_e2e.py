@@ -12,6 +12,8 @@ import pytest
 
 from practicum.hub_client import HubClient
 from practicum.lab.background import BackgroundLab, start_background_lab
+from practicum.lab.courses import load_catalog
+from practicum.lab.layout import REPO_ROOT
 from practicum.lab.secrets import load_or_create_secrets
 
 pytestmark = pytest.mark.lab
@@ -52,8 +54,10 @@ def test_status_reports_every_service_healthy(lab):
     result = lab.cli("status", "--json")
     report = json.loads(result.stdout)
     assert result.returncode == 0 and report["healthy"] is True
+    courses = {course.course_id for course in load_catalog(REPO_ROOT / "courses")}
+    assert COURSE in courses
     assert {s["name"] for s in report["services"]} == {
-        "jupyterhub", "mlflow", "lms", "idle-culler", f"formgrader-{COURSE}"
+        "jupyterhub", "mlflow", "lms", "idle-culler", *(f"formgrader-{course}" for course in courses)
     }
 
 
