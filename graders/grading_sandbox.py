@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Sequence
@@ -56,13 +57,14 @@ def parse_memory(text: str) -> int:
 
 
 def code_dirs() -> list[str]:
-    """What the sandboxed Python needs to import the lab and its libraries."""
+    """What the sandboxed Python needs to import the lab and its libraries: the Python
+    installation, the virtual environment and the checkout (an editable install)."""
     from practicum import __file__ as package_file
 
-    package_root = Path(os.path.realpath(package_file)).parent
-    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(package_root.parent)}
-    candidates |= {str(Path(os.path.realpath(p))) for p in sys.path if p and os.path.isdir(p)}
-    return _outermost([c for c in candidates if not c.startswith("/tmp")])
+    checkout = Path(os.path.realpath(package_file)).parent.parent
+    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(checkout)}
+    candidates |= {os.path.realpath(p) for p in sysconfig.get_paths().values() if os.path.isdir(p)}
+    return _outermost(list(candidates))
 
 
 def lab_state_dirs() -> list[str]:
@@ -154,11 +156,14 @@ def run_model(
             )
             command = prefix + command
         started = time.perf_counter()
-        _run_limited(command, limits)
+        returncode, output = _run_limited(command, limits)
         seconds = time.perf_counter() - started
         error = work / ERROR_FILE
         if error.exists():
             raise SandboxFailure("the model failed while predicting:\n" + error.read_text())
+        if returncode != 0:
+            reason = "it ran out of memory" if returncode in (-signal.SIGKILL, 137) else f"exit status {returncode}"
+            raise SandboxFailure(f"the sandboxed prediction stopped ({reason}):\n{output[-2000:]}")
         outputs = {}
         for name in inputs:
             produced = work / "outputs" / f"{name}.parquet"
@@ -168,7 +173,7 @@ def run_model(
         return outputs, seconds
 
 
-def _run_limited(command: list[str], limits: Limits) -> None:
+def _run_limited(command: list[str], limits: Limits) -> tuple[int, str]:
     cores = sorted(os.sched_getaffinity(0))[: max(1, math.ceil(limits.cpus))]
 
     def confine() -> None:  # runs in the child before exec
@@ -185,10 +190,7 @@ def _run_limited(command: list[str], limits: Limits) -> None:
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
         raise SandboxFailure(f"prediction took longer than the project's limit of {limits.time_limit_seconds} s") from None
-    if process.returncode not in (0, 1):
-        tail = output.decode(errors="replace")[-2000:]
-        reason = "it ran out of memory" if process.returncode in (-signal.SIGKILL, 137) else f"exit status {process.returncode}"
-        raise SandboxFailure(f"the sandboxed prediction stopped ({reason}):\n{tail}")
+    return process.returncode, output.decode(errors="replace")
 
 
 def _inside(path: str, folder: str) -> bool:
