@@ -22,6 +22,7 @@ class DatasetCard:
     provenance: str
     deidentification: str
     splits: dict[str, int]
+    split_unit: str = "patients"  # what the split counts count
     schema: list[ColumnDoc] = field(default_factory=list)
     checksums: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -43,9 +44,9 @@ class DatasetCard:
             "",
             self.deidentification,
             "",
-            "## Splits (patients)",
+            f"## Splits ({self.split_unit})",
             "",
-            "| split | patients |",
+            f"| split | {self.split_unit} |",
             "|---|---|",
             *[f"| {name} | {count} |" for name, count in self.splits.items()],
             "",

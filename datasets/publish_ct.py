@@ -17,15 +17,19 @@ from .cards import ColumnDoc, DatasetCard, checksums, write_card
 from .ct.annotations import read_annotations, remap_series, write_annotations, write_seriesuids
 from .dicom_deid import Keyring
 from .publish_ehr import PublishedDataset
-from .splits import assign_splits, make_hidden_dir
+from .splits import SplitFractions, assign_splits, make_hidden_dir
 
 ANNOTATION_FILES = ("annotations.csv", "annotations_excluded.csv")
+# A larger hidden test share than the EHR datasets': a CT series holds only about three
+# nodules, and the FROC/CPM of a handful of scans swings too much to grade by (LUNA16
+# scored 888 scans by cross-validation; a lab build has a few dozen).
+SPLIT_FRACTIONS = SplitFractions(train=0.45, val=0.15, test=0.40)
 
 
 def publish_ct(raw_dir: Path, deid_dir: Path, public_root: Path, hidden_root: Path, *, key: bytes, version: str) -> PublishedDataset:
     public, hidden = public_root / "ct", make_hidden_dir(hidden_root / "ct")
     series = _series_of(deid_dir)  # series uid -> (patient id, folder)
-    assignment = assign_splits({patient for patient, _ in series.values()}, key=key)
+    assignment = assign_splits({patient for patient, _ in series.values()}, key=key, fractions=SPLIT_FRACTIONS)
     keyring = Keyring(key)
     annotations = {name: remap_series(read_annotations(raw_dir / name), keyring.uid) for name in ANNOTATION_FILES}
     counts = {"train": 0, "val": 0, "test": 0}
@@ -54,6 +58,7 @@ def publish_ct(raw_dir: Path, deid_dir: Path, public_root: Path, hidden_root: Pa
         "private tags removed, UIDs remapped consistently with a keyed hash, dates shifted per patient; verified "
         "by a byte-level scan for every planted value and every original UID.",
         splits=counts,
+        split_unit="series",
         schema=[
             ColumnDoc("images/<study>/<series>/<sop>.dcm", "one DICOM file per slice"),
             ColumnDoc("annotations.csv", "seriesuid,coordX,coordY,coordZ,diameter_mm (world mm, LUNA16 format)"),
@@ -61,7 +66,7 @@ def publish_ct(raw_dir: Path, deid_dir: Path, public_root: Path, hidden_root: Pa
             ColumnDoc("seriesuids.csv", "every series of the split, one uid a line"),
         ],
         checksums=checksums(public),
-        notes=["Counts are series. Patients are split by a keyed hash: a patient is in one split only.",
+        notes=["Patients are split by a keyed hash: a patient (with all their studies and series) is in one split only.",
                "The test split's annotations are held by the grader, outside every sandbox."],
     )
     write_card(public, card)

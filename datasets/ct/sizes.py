@@ -29,7 +29,7 @@ class BuildSize:
 SIZES: dict[str, BuildSize] = {
     "small": BuildSize(
         name="small",
-        n_patients=16,
+        n_patients=24,
         second_study_share=0.3,
         second_recon_share=0.25,
         matrices=((128, 300.0, 320.0), (160, 310.0, 380.0), (192, 345.0, 380.0)),
