@@ -1,4 +1,4 @@
-"""Run a submitted model on grading inputs inside a bubblewrap sandbox.
+"""Run a submitted model on grading inputs (or a project's training) inside a bubblewrap sandbox.
 
 The sandbox has no network (its own empty network namespace), its own PID/IPC/UTS
 namespaces, a fresh /tmp, and a file system made of read-only pieces: the system, the
@@ -33,6 +33,7 @@ SandboxKind = Literal["bubblewrap", "none"]
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
 _SECRET_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers")
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+MASK_SOURCE = 'raise ImportError("the instructor reference solutions are not available in the grading sandbox")\n'
 _UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 
@@ -85,8 +86,10 @@ def sandbox_command(
     hidden: Sequence[str],
     limits: Limits,
     bwrap: str = "bwrap",
+    masked: Sequence[str] = (),
+    mask_file: str = "/dev/null",
 ) -> list[str]:
-    """The bubblewrap argv prefix (append the command)."""
+    """The bubblewrap argv prefix (append the command). Each file in ``masked`` reads as ``mask_file``."""
     threads = str(max(1, math.floor(limits.cpus)))
     args = [
         bwrap,
@@ -118,6 +121,8 @@ def sandbox_command(
             args += ["--tmpfs", os.path.realpath(path)]
     for path in _outermost(read_only):
         args += ["--ro-bind", path, path]
+    for path in masked:
+        args += ["--ro-bind", mask_file, path]
     args += ["--bind", work_dir, work_dir]
     if limits.gpu:
         for device in sorted(Path("/dev").glob("nvidia*")):
@@ -143,27 +148,16 @@ def run_model(
         for name, frame in inputs.items():
             frame.to_parquet(work / "inputs" / f"{name}.parquet", index=False)
         command = [sys.executable, "-m", "practicum.graders.sandbox_predict", str(model_dir.resolve()), str(work)]
-        if sandbox == "bubblewrap":
-            bwrap = shutil.which("bwrap")
-            if bwrap is None:
-                raise SandboxFailure("bubblewrap (bwrap) is not installed: install it (apt-get install bubblewrap) or grade with sandbox='none'")
-            prefix = sandbox_command(
-                work_dir=str(work),
-                read_only=[str(model_dir.resolve()), *(str(p.resolve()) for p in read_only)],
-                hidden=[str(p) for p in hidden],
-                limits=limits,
-                bwrap=bwrap,
-            )
-            command = prefix + command
-        started = time.perf_counter()
-        returncode, output = _run_limited(command, limits)
-        seconds = time.perf_counter() - started
-        error = work / ERROR_FILE
-        if error.exists():
-            raise SandboxFailure("the model failed while predicting:\n" + error.read_text())
-        if returncode != 0:
-            reason = "it ran out of memory" if returncode in (-signal.SIGKILL, 137) else f"exit status {returncode}"
-            raise SandboxFailure(f"the sandboxed prediction stopped ({reason}):\n{output[-2000:]}")
+        seconds = run_confined(
+            command,
+            work_dir=work,
+            read_only=[model_dir, *read_only],
+            hidden=hidden,
+            limits=limits,
+            sandbox=sandbox,
+            doing="prediction",
+            masked=reference_solutions(),
+        )
         outputs = {}
         for name in inputs:
             produced = work / "outputs" / f"{name}.parquet"
@@ -173,7 +167,56 @@ def run_model(
         return outputs, seconds
 
 
-def _run_limited(command: list[str], limits: Limits) -> tuple[int, str]:
+def run_confined(
+    command: list[str],
+    *,
+    work_dir: Path,
+    read_only: Sequence[Path],
+    hidden: Sequence[Path],
+    limits: Limits,
+    sandbox: SandboxKind = "bubblewrap",
+    doing: str = "the run",
+    masked: Sequence[str] = (),
+) -> float:
+    """Run ``command`` (a Python module of this lab that reports failures in ``work_dir/error.txt``)
+    confined to the sandbox with ``work_dir`` writable; returns its seconds or raises SandboxFailure.
+    The files in ``masked`` read as a module that raises ImportError."""
+    with tempfile.TemporaryDirectory(prefix="practicum-mask-") as mask_dir:
+        if sandbox == "bubblewrap":
+            bwrap = shutil.which("bwrap")
+            if bwrap is None:
+                raise SandboxFailure("bubblewrap (bwrap) is not installed: install it (apt-get install bubblewrap) or use sandbox='none'")
+            mask_file = Path(mask_dir) / "masked.py"
+            mask_file.write_text(MASK_SOURCE)
+            prefix = sandbox_command(
+                work_dir=str(work_dir),
+                read_only=[str(Path(p).resolve()) for p in read_only],
+                hidden=[str(p) for p in hidden],
+                limits=limits,
+                bwrap=bwrap,
+                masked=masked,
+                mask_file=str(mask_file),
+            )
+            command = prefix + command
+        started = time.perf_counter()
+        returncode, output = _run_limited(command, limits, doing)
+        seconds = time.perf_counter() - started
+    error = work_dir / ERROR_FILE
+    if error.exists():
+        raise SandboxFailure(f"the model failed during {doing}:\n" + error.read_text())
+    if returncode != 0:
+        reason = "it ran out of memory" if returncode in (-signal.SIGKILL, 137) else f"exit status {returncode}"
+        raise SandboxFailure(f"the sandboxed {doing} stopped ({reason}):\n{output[-2000:]}")
+    return seconds
+
+
+def reference_solutions() -> list[str]:
+    """The projects' instructor reference modules: a graded model must not train or predict with them."""
+    projects = Path(__file__).resolve().parents[1] / "projects"
+    return sorted(str(p) for p in projects.glob("*/reference.py"))
+
+
+def _run_limited(command: list[str], limits: Limits, doing: str) -> tuple[int, str]:
     cores = sorted(os.sched_getaffinity(0))[: max(1, math.ceil(limits.cpus))]
 
     def confine() -> None:  # runs in the child before exec
@@ -189,7 +232,7 @@ def _run_limited(command: list[str], limits: Limits) -> tuple[int, str]:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
-        raise SandboxFailure(f"prediction took longer than the project's limit of {limits.time_limit_seconds} s") from None
+        raise SandboxFailure(f"{doing} took longer than the limit of {limits.time_limit_seconds} s") from None
     return process.returncode, output.decode(errors="replace")
 
 

@@ -92,6 +92,16 @@ class ProjectEvaluation:
         )
 
 
+def project_limits(project: ProjectSpec, time_limit_seconds: int | None = None) -> Limits:
+    """The spec's CPU, memory and GPU allowance; its time limit unless another is given."""
+    return Limits(
+        cpus=project.resources.cpus,
+        memory_bytes=parse_memory(project.resources.memory),
+        time_limit_seconds=time_limit_seconds or project.resources.time_limit_seconds,
+        gpu=project.resources.gpu != "none",
+    )
+
+
 def grade_model(
     spec: ProjectSpec | Path,
     model_dir: Path,
@@ -116,12 +126,7 @@ def grade_model(
     code_hash = folder_hash(model_dir)
     options = dict(project.evaluation)
     inputs = protocol.model_inputs(public_dir, hidden_dir, options)
-    limits = Limits(
-        cpus=project.resources.cpus,
-        memory_bytes=parse_memory(project.resources.memory),
-        time_limit_seconds=project.resources.time_limit_seconds,
-        gpu=project.resources.gpu != "none",
-    )
+    limits = project_limits(project)
     evaluation, seconds, error = None, None, None
     try:
         outputs, seconds = run_model(

@@ -50,6 +50,7 @@ def configure_local(c: Config, s: HubSettings) -> None:
     c.SandboxSpawner.identity_dir = s.sandbox_identity_dir
     c.SandboxSpawner.code_dirs = list(s.code_dirs)
     c.SandboxSpawner.hidden_dirs = [s.state_dir]
+    c.SandboxSpawner.masked_files = list(s.masked_files)
     c.SandboxSpawner.gpu_devices = list(s.gpus)
     limits = ProfileLimits(gpu_groups=tuple(s.gpu_groups))
     c.SandboxSpawner.profiles = [asdict(p) for p in build_profiles(bool(s.gpus), limits)]

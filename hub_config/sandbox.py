@@ -3,11 +3,14 @@
 The sandbox sees a file system assembled from read-only pieces (system, Python,
 the lab's code), its own home, the public datasets read-only at ``/datasets`` and
 the nbgrader exchange. Nothing else of the host is there: not other learners'
-homes, not the lab's state (databases, hidden labels, course sources).
+homes, not the lab's state (databases, hidden labels, course sources), not the
+projects' instructor reference solutions (each ``reference.py`` reads as a module that
+raises a clear ImportError).
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 from collections.abc import Sequence
@@ -20,6 +23,7 @@ SANDBOX_USER = "jovyan"
 SANDBOX_DATASETS = "/datasets"
 SANDBOX_EXCHANGE = "/srv/nbgrader/exchange"
 SANDBOX_JUPYTER_CONFIG = "/srv/practicum/jupyter-config"
+MASKED_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_unavailable.py")
 
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
 _SECRET_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers")
@@ -40,9 +44,16 @@ class SandboxMounts:
     code_dirs: Sequence[str] = ()
     # Folders inside code_dirs that must stay invisible (the lab's state folder).
     hidden_dirs: Sequence[str] = ()
+    # Files inside code_dirs replaced by MASKED_FILE (the projects' instructor references).
+    masked_files: Sequence[str] = ()
     gpu_devices: Sequence[str] = field(default=())
     # Folder with the sandbox's passwd and group files (write_identity_files), bound over /etc's.
     identity_dir: str | None = None
+
+
+def reference_solutions(repo_root: str) -> tuple[str, ...]:
+    """The instructor reference modules of a checkout: masked in every sandbox."""
+    return tuple(sorted(glob.glob(os.path.join(repo_root, "projects", "*", "reference.py"))))
 
 
 def bubblewrap_path() -> str:
@@ -85,6 +96,8 @@ def bubblewrap_command(mounts: SandboxMounts, bwrap: str = "bwrap") -> list[str]
         args += ["--ro-bind", path, path]
     for path in mounts.hidden_dirs:
         args += ["--tmpfs", path]
+    for path in mounts.masked_files:
+        args += ["--ro-bind", MASKED_FILE, path]
     args += [
         "--bind", mounts.home_on_host, mounts.home,
         "--ro-bind", mounts.public_datasets, SANDBOX_DATASETS,

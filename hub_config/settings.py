@@ -54,6 +54,7 @@ class HubSettings:
     sandbox_identity_dir: str = ""
     sandbox: str = "bubblewrap"
     code_dirs: tuple[str, ...] = ()
+    masked_files: tuple[str, ...] = ()
     gpus: tuple[str, ...] = ()
     gpu_groups: tuple[str, ...] = ("gpu-users",)
     courses: tuple[CourseService, ...] = ()
@@ -87,7 +88,7 @@ class HubSettings:
             CourseService(**{**c, "instructors": tuple(c.get("instructors", ()))})
             for c in raw.get("courses", ())
         )
-        for key in ("proxy_command", "code_dirs", "gpus", "gpu_groups", "admin_users"):
+        for key in ("proxy_command", "code_dirs", "masked_files", "gpus", "gpu_groups", "admin_users"):
             if key in raw:
                 raw[key] = tuple(raw[key])
         return cls(**raw)

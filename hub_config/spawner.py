@@ -56,6 +56,7 @@ class SandboxSpawner(SimpleLocalProcessSpawner):
     jupyter_etc_dir = Unicode(config=True, help="Host folder of Jupyter configuration for sandboxes (JUPYTER_CONFIG_PATH).")
     code_dirs = List(Unicode(), config=True, help="Host folders the kernel needs read-only (Python, venv, lab code).")
     hidden_dirs = List(Unicode(), config=True, help="Folders inside code_dirs that sandboxes must not see.")
+    masked_files = List(Unicode(), config=True, help="Files inside code_dirs that sandboxes see as a module raising ImportError.")
     extra_env = Dict(config=True, help="Environment variables set in every sandbox.")
 
     _base_cmd: list[str] | None = None
@@ -171,6 +172,7 @@ class SandboxSpawner(SimpleLocalProcessSpawner):
             jupyter_etc=self.jupyter_etc_dir,
             code_dirs=self.code_dirs,
             hidden_dirs=self.hidden_dirs,
+            masked_files=self.masked_files,
             gpu_devices=gpus,
             identity_dir=self.identity_dir or None,
         )

@@ -1,5 +1,6 @@
-"""`practicum eval froc|glucose|risk` (score files in the field's formats) and `practicum grade`
-(score a project model on the hidden split): thin wrappers over practicum.graders."""
+"""`practicum eval froc|glucose|risk` (score files in the field's formats), `practicum grade`
+(score a project model on the hidden split) and `practicum reference` (train a project's reference
+in the sandbox): thin wrappers over practicum.graders."""
 
 from __future__ import annotations
 
@@ -115,6 +116,31 @@ def add_grade_command(sub: argparse._SubParsersAction) -> None:
     grade.set_defaults(func=cmd_grade)
 
 
+def add_reference_command(sub: argparse._SubParsersAction) -> None:
+    reference = sub.add_parser(
+        "reference",
+        help="train a project's reference (or baseline) in the sandbox, save it, optionally grade it",
+        description="Train the instructor reference of a project from a clean start inside the sandbox a "
+        "learner's work runs in (public splits only, no network, no labels; the project's CPU, memory and GPU "
+        "allowance), save it as an MLflow model and, with --grade, grade it like a submission.",
+        epilog="Example: practicum reference lung_nodule_ct_detection --out /tmp/nodule-ref --option max_epochs=12 --grade",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    reference.add_argument("project", help="project id (a folder of projects/) or a project.yaml path")
+    reference.add_argument("--out", type=Path, required=True, help="folder for the MLflow model (replaced if it exists)")
+    reference.add_argument("--baseline", action="store_true", help="build the naive baseline instead of the reference")
+    reference.add_argument(
+        "--option", action="append", default=[], metavar="NAME=VALUE",
+        help="keyword argument of train_reference, VALUE as JSON (e.g. max_epochs=12, seed=1); repeatable",
+    )
+    reference.add_argument("--datasets", type=Path, default=None, help="dataset build folder with public/ and hidden/ (default: the lab's .lab/datasets)")
+    reference.add_argument("--sandbox", choices=["bubblewrap", "none"], default="bubblewrap", help="confinement (default bubblewrap)")
+    reference.add_argument("--time-limit", type=int, default=1800, metavar="SECONDS", help="training wall-time limit (default 1800)")
+    reference.add_argument("--grade", action="store_true", help="then grade the saved model on the hidden split (exit 1 if a target is missed)")
+    reference.add_argument("--json", action="store_true", help="print one JSON object")
+    reference.set_defaults(func=cmd_reference)
+
+
 def _emit(args: argparse.Namespace, payload: dict[str, Any], lines: list[str]) -> None:
     if args.json:
         print(json.dumps(payload, indent=2, default=str))
@@ -204,8 +230,7 @@ def cmd_risk(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_grade(args: argparse.Namespace) -> int:
-    from practicum.graders.project_grading import grade_model
+def _project_and_build(args: argparse.Namespace) -> tuple[Path, Path]:
     from practicum.lab.layout import REPO_ROOT, default_state_dir
 
     spec = Path(args.project)
@@ -216,6 +241,60 @@ def cmd_grade(args: argparse.Namespace) -> int:
     build = args.datasets or default_state_dir() / "datasets"
     if not (build / "hidden").is_dir():
         raise LabError(f"{build} is not a dataset build with hidden labels (build one: practicum datasets build --out {build})")
+    return spec, build
+
+
+def _options(pairs: list[str]) -> dict[str, Any]:
+    options = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.isidentifier():
+            raise LabError(f"--option wants NAME=VALUE, not {pair!r}")
+        try:
+            options[name] = json.loads(value)
+        except json.JSONDecodeError:
+            options[name] = value  # a bare word is a string
+    return options
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from practicum.graders.project_grading import grade_model
+
+    spec, build = _project_and_build(args)
     result = _scored(grade_model, spec, args.model, build, sandbox=args.sandbox, tracking_uri=args.mlflow, learner=args.learner)
     _emit(args, result.to_json(), [result.summary()] + ([f"MLflow run {result.mlflow_run_id}"] if result.mlflow_run_id else []))
     return 0 if result.passed else 1
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    from practicum.graders.grading_sandbox import SandboxFailure
+    from practicum.graders.project_grading import grade_model
+    from practicum.graders.reference_runs import train_in_sandbox
+
+    spec, build = _project_and_build(args)
+    kind = "baseline" if args.baseline else "reference"
+    if not args.json:
+        console.print(f"training the {kind} of {spec.parent.name} in the sandbox ({args.sandbox}) ...", markup=False)
+    try:
+        run = train_in_sandbox(
+            spec, build, args.out, kind=kind, options=_options(args.option), sandbox=args.sandbox, time_limit_seconds=args.time_limit
+        )
+    except SandboxFailure as failure:
+        raise LabError(str(failure)) from None
+    payload: dict[str, Any] = {
+        "project": run.project_id,
+        "kind": run.kind,
+        "model_dir": str(run.model_dir),
+        "train_seconds": round(run.train_seconds, 1),
+        "wall_seconds": round(run.wall_seconds, 1),
+        "options": run.options,
+    }
+    lines = [f"{kind} saved to {run.model_dir}: trained in {run.train_seconds:.1f} s ({run.wall_seconds:.1f} s in the sandbox)"]
+    passed = True
+    if args.grade:
+        result = _scored(grade_model, spec, run.model_dir, build, sandbox=args.sandbox, learner=f"{kind} (practicum reference)")
+        payload["grade"] = result.to_json()
+        lines.append(result.summary())
+        passed = result.passed
+    _emit(args, payload, lines)
+    return 0 if passed else 1

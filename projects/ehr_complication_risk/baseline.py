@@ -14,7 +14,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from .reference import LABEL, ComplicationRiskModel, training_data
+from .model import LABEL, ComplicationRiskModel, training_data
 
 BASELINE_FEATURES = ("hba1c_mean",)
 

@@ -64,10 +64,16 @@ class Probe(mlflow.pyfunc.PythonModel):
         except OSError:
             network = "closed"
         seen = {name: os.path.exists(path) and (not os.path.isdir(path) or bool(os.listdir(path))) for name, path in self.paths.items()}
-        return pd.DataFrame([{"network": network, "cpus": len(os.sched_getaffinity(0)), "uid": os.getuid(), **seen}])
+        try:
+            from practicum.projects.ehr_complication_risk.reference import train_reference  # noqa: F401
+
+            reference = "importable"
+        except ImportError as error:
+            reference = str(error)
+        return pd.DataFrame([{"network": network, "cpus": len(os.sched_getaffinity(0)), "uid": os.getuid(), "reference": reference, **seen}])
 
 
-def test_the_sandbox_has_no_network_no_labels_no_lab_state(small_build, tmp_path, monkeypatch):
+def test_the_sandbox_has_no_network_no_labels_no_lab_state_no_reference(small_build, tmp_path, monkeypatch):
     state = Path(__file__).resolve().parents[2] / "practicum" / "canary-lab-state"  # inside the bound checkout
     (state / "lms").mkdir(parents=True, exist_ok=True)
     (state / "lms" / "lms.sqlite").write_text("grades")
@@ -94,6 +100,7 @@ def test_the_sandbox_has_no_network_no_labels_no_lab_state(small_build, tmp_path
     assert seen["public"] and not seen["hidden"] and not seen["secrets"] and not seen["lab_state"]
     assert not seen.get("host_home", False)
     assert seen["cpus"] == 1
+    assert "reference solutions are not available" in seen["reference"], "a model must not train the reference while graded"
 
 
 class Crashes(mlflow.pyfunc.PythonModel):
@@ -120,7 +127,7 @@ class HalfTheCohort(mlflow.pyfunc.PythonModel):
     ("model", "limit", "message"),
     [
         (Crashes(), 120, "my feature table has no column 'hba1c'"),
-        (Sleeps(), 8, "prediction took longer than the project's limit of 8 s"),
+        (Sleeps(), 8, "prediction took longer than the limit of 8 s"),
         (ReturnsAList(), 120, "predict() returned list; the project expects a pandas DataFrame"),
         (HalfTheCohort(), 120, "no probability for patient"),
     ],

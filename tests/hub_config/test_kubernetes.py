@@ -652,6 +652,11 @@ def test_dockerignore_lets_the_copied_files_in(name):
         assert f"!{source}" in ignore, f"{name}.dockerignore keeps {source} out of the build context"
 
 
+def test_the_learners_image_leaves_the_reference_solutions_out():
+    lines = (K8S / "Dockerfile.singleuser.dockerignore").read_text().splitlines()
+    assert lines.index("projects/*/reference.py") > lines.index("!projects/"), "a later line wins in .dockerignore"
+
+
 def test_the_package_builds_from_what_the_dockerfiles_copy(tmp_path):
     pytest.importorskip("setuptools")
     sources = set(copy_sources(K8S / "Dockerfile.singleuser")) | set(copy_sources(K8S / "Dockerfile.hub"))

@@ -12,8 +12,10 @@ from practicum.hub_config.sandbox import (
     SANDBOX_DATASETS,
     SandboxMounts,
     bubblewrap_command,
+    reference_solutions,
     write_identity_files,
 )
+from practicum.lab.layout import REPO_ROOT
 
 
 @pytest.fixture
@@ -116,3 +118,34 @@ print(json.dumps({
     assert seen["user"] == "jovyan"  # nbgrader then names the learner from JUPYTERHUB_USER
     assert (state / "public" / "new.csv").exists() is False
     assert os.listdir(state / "homes" / "bob") == ["notes.txt"]
+
+
+def test_every_project_reference_is_found_for_masking():
+    found = reference_solutions(str(REPO_ROOT))
+    projects = {p.name for p in (REPO_ROOT / "projects").iterdir() if (p / "project.yaml").is_file()}
+    assert {os.path.basename(os.path.dirname(f)) for f in found} == projects
+    assert all(f.endswith("reference.py") for f in found)
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_reference_solutions_raise_a_clear_import_error_in_the_sandbox(host):
+    mounts, _, _ = host
+    masked = SandboxMounts(**{**mounts.__dict__, "code_dirs": [*mounts.code_dirs, str(REPO_ROOT)],
+                              "masked_files": reference_solutions(str(REPO_ROOT))})
+    probe = """
+import importlib, json
+seen = {}
+for name in ("reference", "model"):
+    try:
+        importlib.import_module("practicum.projects.ehr_complication_risk." + name)
+        seen[name] = "imported"
+    except ImportError as error:
+        seen[name] = str(error)
+print(json.dumps(seen))
+"""
+    result = subprocess.run(bubblewrap_command(masked) + [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert "reference solutions are not available" in seen["reference"]
+    assert seen["model"] == "imported", "what learners build on stays importable"
+    assert (REPO_ROOT / "projects" / "ehr_complication_risk" / "reference.py").read_text().startswith('"""Instructor reference')

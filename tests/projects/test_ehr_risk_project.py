@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
-from nbclient import NotebookClient
-from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+from project_notebooks import graded_cells, learners_version, run_source_notebook
 
 from practicum.contracts.project_spec import load_project_spec
 from practicum.datasets.ehr import build_ehr_exports
@@ -24,7 +23,8 @@ from practicum.graders.project_grading import grade_model
 from practicum.graders.protocols import complication_risk as protocol
 from practicum.graders.targets import check_targets
 from practicum.projects.ehr_complication_risk.baseline import build_baseline
-from practicum.projects.ehr_complication_risk.reference import LABEL, ComplicationRiskModel, train_reference
+from practicum.projects.ehr_complication_risk.model import LABEL, ComplicationRiskModel
+from practicum.projects.ehr_complication_risk.reference import train_reference
 
 PROJECT = Path(__file__).resolve().parents[2] / "projects" / "ehr_complication_risk"
 NOTEBOOK = PROJECT / "notebook" / "ehr_complication_risk.ipynb"
@@ -117,25 +117,13 @@ def test_saved_reference_is_graded_end_to_end(small_build, spec, tmp_path):
     assert result.passed, result.summary()
 
 
-def _released(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    nb = nbformat.reads(nbformat.writes(source), as_version=4)
-    resources = {"language": "python"}
-    nb, resources = ClearSolutions().preprocess(nb, resources)
-    nb, _ = ClearHiddenTests().preprocess(nb, resources)
-    return nb
-
-
 def test_released_notebook_has_no_solutions_or_hidden_tests():
     source = nbformat.read(NOTEBOOK, as_version=4)
-    ids = [c.metadata["nbgrader"]["grade_id"] for c in source.cells]
-    assert len(ids) == len(set(ids)), "grade ids must be unique"
-    graded = [c for c in source.cells if c.metadata["nbgrader"].get("grade")]
-    assert all(c.metadata["nbgrader"].get("points", 0) > 0 for c in graded)
-    manual = [c for c in graded if c.cell_type == "markdown" and c.metadata["nbgrader"].get("solution")]
+    graded, manual = graded_cells(source)
     assert len(manual) == 1, "one clinical explanation answered in markdown and graded by hand"
     assert any(c.cell_type == "code" and c.metadata["nbgrader"]["grade"] for c in graded)
 
-    released = _released(source)
+    released = learners_version(source)
     text = "\n".join(c.source for c in released.cells)
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
         assert marker not in text
@@ -155,12 +143,7 @@ def test_source_notebook_runs_short_saves_a_passing_model_and_logs_the_run(small
     tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking)
     work = tmp_path / "notebook"
-    work.mkdir()
-    shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
-    nb = nbformat.read(work / NOTEBOOK.name, as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert not errors
+    run_source_notebook(NOTEBOOK, work)
     model = mlflow.pyfunc.load_model(str(work / "model"))
     predicted = model.predict(graded_inputs["test"])
     assert len(predicted) == len(graded_inputs["test"]) and np.isfinite(predicted["probability"]).all()

@@ -10,8 +10,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from nbclient import NotebookClient
-from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+from project_notebooks import graded_cells, learners_version, run_source_notebook
 
 from practicum.contracts.project_spec import load_project_spec
 from practicum.graders.project_grading import grade_model
@@ -19,7 +18,8 @@ from practicum.graders.protocols import glucose_forecasting as protocol
 from practicum.graders.targets import check_targets
 from practicum.projects.glucose_cgm_forecasting.baseline import PersistenceForecaster, build_baseline
 from practicum.projects.glucose_cgm_forecasting.features import forecast_features, remaining_fraction
-from practicum.projects.glucose_cgm_forecasting.reference import GlucoseForecaster, save_reference, train_reference
+from practicum.projects.glucose_cgm_forecasting.model import GlucoseForecaster
+from practicum.projects.glucose_cgm_forecasting.reference import save_reference, train_reference
 
 PROJECT = Path(__file__).resolve().parents[2] / "projects" / "glucose_cgm_forecasting"
 NOTEBOOK = PROJECT / "notebook" / "glucose_cgm_forecasting.ipynb"
@@ -146,25 +146,13 @@ def test_saved_reference_is_graded_end_to_end(small_build, spec, reference, tmp_
     assert result.passed, result.summary()
 
 
-def _released(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    nb = nbformat.reads(nbformat.writes(source), as_version=4)
-    resources = {"language": "python"}
-    nb, resources = ClearSolutions().preprocess(nb, resources)
-    nb, _ = ClearHiddenTests().preprocess(nb, resources)
-    return nb
-
-
 def test_released_notebook_has_no_solutions_or_hidden_tests():
     source = nbformat.read(NOTEBOOK, as_version=4)
-    ids = [c.metadata["nbgrader"]["grade_id"] for c in source.cells]
-    assert len(ids) == len(set(ids)), "grade ids must be unique"
-    graded = [c for c in source.cells if c.metadata["nbgrader"].get("grade")]
-    assert all(c.metadata["nbgrader"].get("points", 0) > 0 for c in graded)
+    graded, manual = graded_cells(source)
     assert sum(c.cell_type == "code" for c in graded) == 3
-    manual = [c for c in graded if c.cell_type == "markdown" and c.metadata["nbgrader"].get("solution")]
     assert len(manual) == 1, "one answer for the diabetes team, graded by hand"
 
-    released = _released(source)
+    released = learners_version(source)
     text = "\n".join(c.source for c in released.cells)
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
         assert marker not in text
@@ -183,12 +171,7 @@ def test_source_notebook_runs_short_and_saves_a_passing_model(small_build, spec,
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     work = tmp_path / "notebook"
-    work.mkdir()
-    shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
-    nb = nbformat.read(work / NOTEBOOK.name, as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert not errors
+    run_source_notebook(NOTEBOOK, work)
     model = mlflow.pyfunc.load_model(str(work / "model"))
     predicted = model.predict(graded_inputs["test"])
     assert len(predicted) == 2 * len(graded_inputs["test"]) and np.isfinite(predicted["predicted_mg_dl"]).all()
