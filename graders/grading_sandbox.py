@@ -27,13 +27,16 @@ from typing import Literal
 
 import pandas as pd
 
+from practicum.contracts.project_modules import MASKED_REFERENCE, reference_modules
+
 from .sandbox_predict import ERROR_FILE
 
 SandboxKind = Literal["bubblewrap", "none"]
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
 _SECRET_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers")
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
-MASK_SOURCE = 'raise ImportError("the instructor reference solutions are not available in the grading sandbox")\n'
+# A graded model must not train or predict with the instructor references: they are masked.
+PROJECTS_DIR = Path(__file__).resolve().parents[1] / "projects"
 _UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 
@@ -87,9 +90,8 @@ def sandbox_command(
     limits: Limits,
     bwrap: str = "bwrap",
     masked: Sequence[str] = (),
-    mask_file: str = "/dev/null",
 ) -> list[str]:
-    """The bubblewrap argv prefix (append the command). Each file in ``masked`` reads as ``mask_file``."""
+    """The bubblewrap argv prefix (append the command). Each file in ``masked`` reads as ``MASKED_REFERENCE``."""
     threads = str(max(1, math.floor(limits.cpus)))
     args = [
         bwrap,
@@ -122,7 +124,7 @@ def sandbox_command(
     for path in _outermost(read_only):
         args += ["--ro-bind", path, path]
     for path in masked:
-        args += ["--ro-bind", mask_file, path]
+        args += ["--ro-bind", str(MASKED_REFERENCE), path]
     args += ["--bind", work_dir, work_dir]
     if limits.gpu:
         for device in sorted(Path("/dev").glob("nvidia*")):
@@ -156,7 +158,7 @@ def run_model(
             limits=limits,
             sandbox=sandbox,
             doing="prediction",
-            masked=reference_solutions(),
+            masked=reference_modules(PROJECTS_DIR),
         )
         outputs = {}
         for name in inputs:
@@ -181,26 +183,22 @@ def run_confined(
     """Run ``command`` (a Python module of this lab that reports failures in ``work_dir/error.txt``)
     confined to the sandbox with ``work_dir`` writable; returns its seconds or raises SandboxFailure.
     The files in ``masked`` read as a module that raises ImportError."""
-    with tempfile.TemporaryDirectory(prefix="practicum-mask-") as mask_dir:
-        if sandbox == "bubblewrap":
-            bwrap = shutil.which("bwrap")
-            if bwrap is None:
-                raise SandboxFailure("bubblewrap (bwrap) is not installed: install it (apt-get install bubblewrap) or use sandbox='none'")
-            mask_file = Path(mask_dir) / "masked.py"
-            mask_file.write_text(MASK_SOURCE)
-            prefix = sandbox_command(
-                work_dir=str(work_dir),
-                read_only=[str(Path(p).resolve()) for p in read_only],
-                hidden=[str(p) for p in hidden],
-                limits=limits,
-                bwrap=bwrap,
-                masked=masked,
-                mask_file=str(mask_file),
-            )
-            command = prefix + command
-        started = time.perf_counter()
-        returncode, output = _run_limited(command, limits, doing)
-        seconds = time.perf_counter() - started
+    if sandbox == "bubblewrap":
+        bwrap = shutil.which("bwrap")
+        if bwrap is None:
+            raise SandboxFailure("bubblewrap (bwrap) is not installed: install it (apt-get install bubblewrap) or use sandbox='none'")
+        prefix = sandbox_command(
+            work_dir=str(work_dir),
+            read_only=[str(Path(p).resolve()) for p in read_only],
+            hidden=[str(p) for p in hidden],
+            limits=limits,
+            bwrap=bwrap,
+            masked=masked,
+        )
+        command = prefix + command
+    started = time.perf_counter()
+    returncode, output = _run_limited(command, limits, doing)
+    seconds = time.perf_counter() - started
     error = work_dir / ERROR_FILE
     if error.exists():
         raise SandboxFailure(f"the model failed during {doing}:\n" + error.read_text())
@@ -208,12 +206,6 @@ def run_confined(
         reason = "it ran out of memory" if returncode in (-signal.SIGKILL, 137) else f"exit status {returncode}"
         raise SandboxFailure(f"the sandboxed {doing} stopped ({reason}):\n{output[-2000:]}")
     return seconds
-
-
-def reference_solutions() -> list[str]:
-    """The projects' instructor reference modules: a graded model must not train or predict with them."""
-    projects = Path(__file__).resolve().parents[1] / "projects"
-    return sorted(str(p) for p in projects.glob("*/reference.py"))
 
 
 def _run_limited(command: list[str], limits: Limits, doing: str) -> tuple[int, str]:

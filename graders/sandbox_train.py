@@ -18,11 +18,13 @@ import time
 import traceback
 from pathlib import Path
 
+from practicum.contracts.project_modules import BASELINE, REFERENCE
+
 from .sandbox_predict import ERROR_FILE, TRACEBACK_CHARS
 
 MODEL_FOLDER = "model"
 TRAINING_FILE = "training.json"
-KINDS = {"reference": ("reference", "train_reference"), "baseline": ("baseline", "build_baseline")}
+KINDS = {"reference": REFERENCE, "baseline": BASELINE}
 _PROJECT_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 

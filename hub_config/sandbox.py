@@ -10,11 +10,12 @@ raises a clear ImportError).
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from practicum.contracts.project_modules import MASKED_REFERENCE
 
 SANDBOX_UID = 1000
 # The Jupyter Docker stacks' user name: nbgrader then takes the learner's name from
@@ -23,7 +24,6 @@ SANDBOX_USER = "jovyan"
 SANDBOX_DATASETS = "/datasets"
 SANDBOX_EXCHANGE = "/srv/nbgrader/exchange"
 SANDBOX_JUPYTER_CONFIG = "/srv/practicum/jupyter-config"
-MASKED_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_unavailable.py")
 
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
 _SECRET_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers")
@@ -44,16 +44,11 @@ class SandboxMounts:
     code_dirs: Sequence[str] = ()
     # Folders inside code_dirs that must stay invisible (the lab's state folder).
     hidden_dirs: Sequence[str] = ()
-    # Files inside code_dirs replaced by MASKED_FILE (the projects' instructor references).
+    # Files inside code_dirs replaced by MASKED_REFERENCE (the projects' instructor references).
     masked_files: Sequence[str] = ()
     gpu_devices: Sequence[str] = field(default=())
     # Folder with the sandbox's passwd and group files (write_identity_files), bound over /etc's.
     identity_dir: str | None = None
-
-
-def reference_solutions(repo_root: str) -> tuple[str, ...]:
-    """The instructor reference modules of a checkout: masked in every sandbox."""
-    return tuple(sorted(glob.glob(os.path.join(repo_root, "projects", "*", "reference.py"))))
 
 
 def bubblewrap_path() -> str:
@@ -97,7 +92,7 @@ def bubblewrap_command(mounts: SandboxMounts, bwrap: str = "bwrap") -> list[str]
     for path in mounts.hidden_dirs:
         args += ["--tmpfs", path]
     for path in mounts.masked_files:
-        args += ["--ro-bind", MASKED_FILE, path]
+        args += ["--ro-bind", str(MASKED_REFERENCE), path]
     args += [
         "--bind", mounts.home_on_host, mounts.home,
         "--ro-bind", mounts.public_datasets, SANDBOX_DATASETS,

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from practicum.contracts.project_modules import reference_modules
 from practicum.hub_config.profiles import detect_gpus
-from practicum.hub_config.sandbox import SANDBOX_EXCHANGE, reference_solutions, write_identity_files
+from practicum.hub_config.sandbox import SANDBOX_EXCHANGE, write_identity_files
 from practicum.hub_config.settings import SETTINGS_ENV, CourseService, HubSettings
 from practicum.hub_config.singleuser import write_singleuser_config
 
@@ -211,7 +212,7 @@ def _hub_settings(
         sandbox_identity_dir=str(layout.sandbox_identity),
         sandbox=sandbox,
         code_dirs=(sys.base_prefix, sys.prefix, str(REPO_ROOT)),
-        masked_files=reference_solutions(str(REPO_ROOT)),
+        masked_files=reference_modules(REPO_ROOT / "projects"),
         gpus=tuple(detect_gpus()),
         courses=tuple(
             CourseService(

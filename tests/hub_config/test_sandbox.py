@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
+from practicum.contracts.project_modules import reference_modules
 from practicum.hub_config.sandbox import (
     SANDBOX_DATASETS,
     SandboxMounts,
     bubblewrap_command,
-    reference_solutions,
     write_identity_files,
 )
 from practicum.lab.layout import REPO_ROOT
@@ -121,7 +121,7 @@ print(json.dumps({
 
 
 def test_every_project_reference_is_found_for_masking():
-    found = reference_solutions(str(REPO_ROOT))
+    found = reference_modules(REPO_ROOT / "projects")
     projects = {p.name for p in (REPO_ROOT / "projects").iterdir() if (p / "project.yaml").is_file()}
     assert {os.path.basename(os.path.dirname(f)) for f in found} == projects
     assert all(f.endswith("reference.py") for f in found)
@@ -131,7 +131,7 @@ def test_every_project_reference_is_found_for_masking():
 def test_reference_solutions_raise_a_clear_import_error_in_the_sandbox(host):
     mounts, _, _ = host
     masked = SandboxMounts(**{**mounts.__dict__, "code_dirs": [*mounts.code_dirs, str(REPO_ROOT)],
-                              "masked_files": reference_solutions(str(REPO_ROOT))})
+                              "masked_files": reference_modules(REPO_ROOT / "projects")})
     probe = """
 import importlib, json
 seen = {}

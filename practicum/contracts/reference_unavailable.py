@@ -1,4 +1,4 @@
-"""Bound over every ``projects/<id>/reference.py`` inside the lab's sandboxes (see sandbox.py)."""
+"""Bound over every ``projects/<id>/reference.py`` in the lab's sandboxes (see project_modules.py)."""
 
 raise ImportError(
     "The instructor reference solutions are not available in the lab's sandboxes: build your own "
