@@ -473,10 +473,20 @@ def _same_scan_pairs(a_scan: IntArray, b_scan: IntArray) -> tuple[IntArray, IntA
     return i, j
 
 
+def hit_matrix(points: ArrayLike, centres: ArrayLike, diameters: ArrayLike) -> NDArray[np.bool_]:
+    """(n_points, n_findings): whether each point hits each finding by the LUNA16 rule (closer to
+    the centre than the radius; diameter -1 counts as NON_NODULE_DIAMETER_MM)."""
+    p, c = _as_xyz(points), _as_xyz(centres)
+    dist2 = np.sum((p[:, None, :] - c[None, :, :]) ** 2, axis=2)
+    return dist2 < _radius2(np.asarray(diameters, dtype=np.float64).reshape(-1))[None, :]
+
+
 def _hits(centre: FloatArray, diameter: FloatArray, point: FloatArray) -> NDArray[np.bool_]:
-    d = np.where(diameter < 0.0, NON_NODULE_DIAMETER_MM, diameter)
-    dist2 = np.sum((centre - point) ** 2, axis=1)
-    return dist2 < (d / 2.0) ** 2
+    return np.sum((centre - point) ** 2, axis=1) < _radius2(diameter)
+
+
+def _radius2(diameter: FloatArray) -> FloatArray:
+    return (np.where(diameter < 0.0, NON_NODULE_DIAMETER_MM, diameter) / 2.0) ** 2
 
 
 def _sorted_groups(probability: FloatArray) -> tuple[IntArray, IntArray]:

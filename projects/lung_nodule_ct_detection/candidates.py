@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
+from scipy.spatial import cKDTree
 
 from practicum.datasets.ct import DetectorParams, lung_mask
 
@@ -137,17 +138,21 @@ def generate_candidates(
 
 def merge_close(kji: np.ndarray, spacing: tuple[float, float, float], radius_mm: float) -> np.ndarray:
     """Indices of the points to keep: each point within ``radius_mm`` of an earlier kept one goes."""
-    if len(kji) == 0 or radius_mm <= 0:
-        return np.arange(len(kji))
-    from scipy.spatial import cKDTree
+    return keep_apart(kji * np.asarray(spacing)[None, :], np.arange(len(kji)), radius_mm)
 
-    mm = kji * np.asarray(spacing)[None, :]
-    tree = cKDTree(mm)
-    removed = np.zeros(len(mm), dtype=bool)
+
+def keep_apart(points_mm: np.ndarray, order: np.ndarray, radius_mm: float) -> np.ndarray:
+    """Greedy suppression: walk ``order``, keep a point unless a kept one lies within ``radius_mm``;
+    the kept indices in walking order."""
+    order = np.asarray(order, dtype=np.int64)
+    if len(order) == 0 or radius_mm <= 0:
+        return order
+    tree = cKDTree(points_mm)
+    removed = np.zeros(len(points_mm), dtype=bool)
     keep = []
-    for i in range(len(mm)):
+    for i in order:
         if removed[i]:
             continue
         keep.append(i)
-        removed[tree.query_ball_point(mm[i], radius_mm)] = True
+        removed[tree.query_ball_point(points_mm[i], radius_mm)] = True
     return np.asarray(keep, dtype=np.int64)

@@ -23,11 +23,10 @@ import numpy as np
 import pandas as pd
 import torch
 from monai.networks.nets import Classifier
-from scipy.spatial import cKDTree
 
 from practicum.datasets.ct import CTVolume
 
-from .candidates import CandidateParams, generate_candidates
+from .candidates import CandidateParams, generate_candidates, keep_apart
 from .data import OUTPUT_COLUMNS, load_volume
 from .patches import extract_patches, normalise
 
@@ -158,15 +157,4 @@ class NoduleDetector(mlflow.pyfunc.PythonModel):
 
 def suppress_neighbours(xyz: np.ndarray, probability: np.ndarray, radius_mm: float) -> np.ndarray:
     """Indices, most probable first, of candidates with no more probable kept one within ``radius_mm``."""
-    order = np.argsort(-probability, kind="stable")
-    if radius_mm <= 0 or len(order) == 0:
-        return order
-    tree = cKDTree(xyz)
-    removed = np.zeros(len(xyz), dtype=bool)
-    keep = []
-    for i in order:
-        if removed[i]:
-            continue
-        keep.append(i)
-        removed[tree.query_ball_point(xyz[i], radius_mm)] = True
-    return np.asarray(keep, dtype=np.int64)
+    return keep_apart(xyz, np.argsort(-probability, kind="stable"), radius_mm)

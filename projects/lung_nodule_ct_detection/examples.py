@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 
 from practicum.datasets.ct import CTVolume
+from practicum.graders.metrics.froc import hit_matrix
 
 from .candidates import generate_candidates
 from .data import load_volume, read_annotations, series_table, world_to_voxel
 from .detector import DetectorConfig, candidate_cubes
 
 TRAIN_SPLITS = ("train", "val")
-NON_NODULE_DIAMETER_MM = 10.0  # LUNA16 gives excluded findings with diameter -1 this size
 
 
 @dataclass
@@ -51,10 +51,7 @@ def _within(xyz: np.ndarray, findings: pd.DataFrame) -> np.ndarray:
     if len(findings) == 0 or len(xyz) == 0:
         return np.zeros(len(xyz), dtype=bool)
     centres = findings[["coordX", "coordY", "coordZ"]].to_numpy(dtype=np.float64)
-    diameter = findings["diameter_mm"].to_numpy(dtype=np.float64)
-    radius = np.where(diameter < 0, NON_NODULE_DIAMETER_MM, diameter) / 2.0
-    distance = np.linalg.norm(xyz[:, None, :] - centres[None, :, :], axis=2)
-    return (distance < radius[None, :]).any(axis=1)
+    return hit_matrix(xyz, centres, findings["diameter_mm"].to_numpy(dtype=np.float64)).any(axis=1)
 
 
 def series_examples(

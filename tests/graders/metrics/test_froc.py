@@ -15,6 +15,7 @@ from practicum.graders.metrics.froc import (
     bootstrap_scan_indices,
     froc,
     froc_bootstrap,
+    hit_matrix,
     limit_candidates,
 )
 
@@ -202,3 +203,15 @@ def test_input_validation():
         froc(cands([(5, 0, 0, 0, 0.5)]), finds([]), 2)
     with pytest.raises(ValueError):
         CandidateSet.from_arrays([0], [[0, 0, np.nan]], [0.5])
+
+
+def test_hit_matrix_is_the_rule_the_froc_counts_by():
+    centres = np.array([[0.0, 0.0, 0.0], [20.0, 0.0, 0.0]])
+    diameters = np.array([6.0, -1.0])  # a 6 mm nodule; a non-nodule counts as 10 mm
+    points = np.array([[0.0, 0.0, 2.9], [0.0, 0.0, 3.0], [24.9, 0.0, 0.0], [25.0, 0.0, 0.0]])
+    assert hit_matrix(points, centres, diameters).tolist() == [[True, False], [False, False], [False, True], [False, False]]
+    assert hit_matrix(np.zeros((0, 3)), centres, diameters).shape == (0, 2)
+    # The same points scored as candidates: only the first hits the nodule.
+    result = froc(CandidateSet.from_arrays([0] * 4, points, [0.9, 0.8, 0.7, 0.6]),
+                  FindingSet.from_arrays([0], centres[:1], diameters[:1]), 1)
+    assert result.n_detected == 1
