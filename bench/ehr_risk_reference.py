@@ -23,6 +23,7 @@ import argparse
 import hashlib
 import json
 import os
+import random
 import sys
 import tempfile
 import time
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     options = dict(spec.evaluation)
     build = _build_dir(args.build)
     public, hidden = build / "public", build / "hidden"
-    inputs = protocol.model_inputs(public, hidden, options)
+    inputs = protocol.model_inputs(public, hidden, options, rng=random.Random(0))
 
     times = []
     for _ in range(max(1, args.repeats)):

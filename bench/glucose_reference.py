@@ -3,7 +3,7 @@
 Trains the reference (gradient-boosted trees, ``--max-iter`` rounds) on the public train and
 val blocks of a dataset build, pinned to ``--cpus`` cores (default 2, the learner sandbox),
 and times it. Then scores the reference and the persistence baseline the way the grader does
-(``graders.protocols.glucose_forecasting``: the whole hidden block plus two cut copies for the
+(``graders.protocols.glucose_forecasting``: the whole hidden block plus three copies cut at secret times for the
 leakage check) and prints every reported metric beside the project's targets.
 
 The reference uses no GPU (scikit-learn trees); when torch sees one, the bench says so.
@@ -18,6 +18,7 @@ import argparse
 import importlib.util
 import json
 import os
+import random
 import tempfile
 import time
 from pathlib import Path
@@ -81,14 +82,14 @@ def main() -> None:
             build = Path(tmp) / "build"
             print(f"building a small dataset in {build} ...", flush=True)
             build_datasets(build, size="small", seed=0, progress=False)
-        inputs = protocol.model_inputs(build / "public", build / "hidden", dict(spec.evaluation))
+        inputs = protocol.model_inputs(build / "public", build / "hidden", dict(spec.evaluation), rng=random.Random(0))
         model, train_s = timed_training(build / "public", max_iter=args.max_iter, n_threads=args.threads, seed=args.seed)
         results = {
             "reference": score(model, inputs, spec, build / "hidden"),
             "baseline (persistence)": score(build_baseline(build / "public"), inputs, spec, build / "hidden"),
         }
     n_points = {h.horizon_min: h.n_points for h in results["reference"][0].horizons}
-    patients = inputs["test"]["patient_id"].nunique()
+    patients = inputs[protocol.whole_block_name(inputs)]["patient_id"].nunique()
     per_patient = [p["rmse"] for h in results["reference"][0].horizons if h.horizon_min == 30 for p in h.per_patient]
 
     if args.json:
@@ -118,7 +119,7 @@ def main() -> None:
     for n in names:
         _, outcomes, secs = results[n]
         met = sum(t.met for t in outcomes)
-        print(f"{n}: {met}/{len(outcomes)} targets met; predictions (block + 2 cuts) {secs:.1f} s")
+        print(f"{n}: {met}/{len(outcomes)} targets met; predictions (block + 3 cut copies) {secs:.1f} s")
     print(f"reference per-patient RMSE at 30 min: {min(per_patient):.1f}-{max(per_patient):.1f} mg/dL "
           f"(median {sorted(per_patient)[len(per_patient) // 2]:.1f})")
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
 import tempfile
 import time
@@ -56,7 +57,7 @@ def _build_dir(requested: str | None) -> Path:
 def _score(model, build: Path, spec) -> tuple[dict, float, int]:
     from practicum.graders.protocols import nodule_detection as protocol
 
-    inputs = protocol.model_inputs(build / "public", build / "hidden", dict(spec.evaluation))
+    inputs = protocol.model_inputs(build / "public", build / "hidden", dict(spec.evaluation), rng=random.Random(0))
     started = time.perf_counter()
     outputs = {"test": model.predict(None, inputs["test"])}
     seconds = time.perf_counter() - started

@@ -1,20 +1,35 @@
 """nbgrader autograding of one learner's submission, run in the course folder.
 
+Collecting reads only that learner's own inbound (``graders.exchange``); autograding runs
+nbgrader as the grader, with every notebook executed by the ``practicum-sandboxed`` kernel
+(``graders.sandboxed_kernel``): learner code and the hidden tests it is checked with run in a
+sandbox as an unprivileged uid, while nbgrader writes the gradebook outside it. nbgrader itself
+works on the learner's files (it parses their notebook and holds the kernel's outputs), so it runs
+under a memory limit and a wall-time limit of its own; breaking either fails this grading only.
+
 nbgrader is not safe to run in parallel on one gradebook (nbgrader #917): callers
 grade one submission of a course at a time.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
+
+from practicum.sandbox.cgroups import Cgroup, CgroupLimits, cgroups_available
+from practicum.sandbox.identity import own
+from practicum.sandbox.limits import MIB
+from practicum.sandbox.readback import UnsafeFile, tree_hash
+
+NBGRADER_MEMORY_BYTES = 2048 * MIB
+NBGRADER_SECONDS = 1800
 
 
 class AutogradeError(RuntimeError):
@@ -38,16 +53,31 @@ class AutogradeOutcome:
 
 
 def autograde_submission(
-    course_root: Path, course_id: str, assignment: str, student: str, *, nbgrader: str, env: Mapping[str, str] | None = None
+    course_root: Path,
+    course_id: str,
+    assignment: str,
+    student: str,
+    *,
+    nbgrader: str,
+    env: Mapping[str, str] | None = None,
+    owner_uid: int | None = None,
+    kernel_memory_bytes: int = 4096 * MIB,
+    seconds: float = NBGRADER_SECONDS,
 ) -> AutogradeOutcome:
-    """Collect the learner's latest submission from the exchange, autograde it, read the gradebook."""
+    """Collect the learner's latest submission, autograde it, read the gradebook.
+
+    ``env`` must carry the course's kernel sandbox settings (JUPYTER_PATH with the
+    ``practicum-sandboxed`` kernelspec and $PRACTICUM_KERNEL_SANDBOX); the course's
+    nbgrader_config.py names the collector and the kernel. ``owner_uid`` gets the course folder
+    back afterwards (the formgrader runs as that uid)."""
     started = datetime.now(UTC)
     run_env = dict(env if env is not None else os.environ)
-    for verb in (["collect", assignment, "--update"], ["autograde", assignment, "--student", student, "--force"]):
-        result = subprocess.run([nbgrader, *verb], cwd=course_root, env=run_env, capture_output=True, text=True)
-        if result.returncode != 0:
-            tail = " | ".join((result.stderr or result.stdout).strip().splitlines()[-3:])
-            raise AutogradeError(f"nbgrader {verb[0]} {assignment} for {student} failed: {tail}")
+    try:
+        for verb in (["collect", assignment, "--update", "--student", student], ["autograde", assignment, "--student", student, "--force"]):
+            _nbgrader(nbgrader, verb, course_root, run_env, NBGRADER_MEMORY_BYTES + kernel_memory_bytes, seconds, what=f"{verb[0]} {assignment} for {student}")
+    finally:
+        if owner_uid is not None:
+            own(course_root, owner_uid, always=True)
     submitted = course_root / "submitted" / student / assignment
     if not submitted.is_dir():
         raise AutogradeError(f"{student} has no submission of {assignment} in {course_id}")
@@ -57,21 +87,43 @@ def autograde_submission(
         except MissingEntry:
             raise AutogradeError(f"the gradebook has no graded submission of {assignment} by {student}") from None
         score, max_score = float(submission.score), float(submission.max_score)
+    try:
+        code_hash = tree_hash(submitted, skip=frozenset({"timestamp.txt"}))
+    except UnsafeFile as error:
+        raise AutogradeError(f"the submission of {assignment} by {student} cannot be hashed: {error}") from None
     return AutogradeOutcome(
         course_id=course_id,
         assignment=assignment,
         student=student,
         score=score,
         max_score=max_score,
-        code_hash=folder_hash(submitted),
+        code_hash=code_hash,
         started_at=started,
         finished_at=datetime.now(UTC),
     )
 
 
-def folder_hash(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "timestamp.txt"):
-        digest.update(path.relative_to(folder).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+def _nbgrader(nbgrader: str, verb: list[str], cwd: Path, env: dict[str, str], memory_bytes: int, seconds: float, *, what: str) -> None:
+    cgroup = Cgroup.create(f"nbgrader-{uuid.uuid4().hex[:12]}", CgroupLimits(memory_bytes, pids=1024)) if cgroups_available() else None
+    try:
+        process = subprocess.Popen(
+            [nbgrader, *verb], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            preexec_fn=cgroup.join if cgroup is not None else None, start_new_session=True,
+        )
+        try:
+            output, _ = process.communicate(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            if cgroup is not None:
+                cgroup.kill()
+            process.kill()
+            process.communicate()
+            raise AutogradeError(f"nbgrader {what} took longer than {seconds:g} s") from None
+        if process.returncode != 0:
+            out_of_memory = cgroup is not None and cgroup.usage().oom_kills > 0
+            if out_of_memory:
+                raise AutogradeError(f"nbgrader {what} ran out of memory (the notebook's output or data is too large)")
+            tail = " | ".join(output.decode(errors="replace").strip().splitlines()[-3:])
+            raise AutogradeError(f"nbgrader {what} failed: {tail}")
+    finally:
+        if cgroup is not None:
+            cgroup.remove()

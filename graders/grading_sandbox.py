@@ -1,43 +1,42 @@
-"""Run a submitted model on grading inputs (or a project's training) inside a bubblewrap sandbox.
+"""Run a submitted model on grading inputs (or a project's training) inside the lab's sandbox.
 
-The sandbox has no network (its own empty network namespace), its own PID/IPC/UTS
-namespaces, a fresh /tmp, and a file system made of read-only pieces: the system, the
-Python installation and the lab's code, the submitted model, the public inputs it is
-given. The lab's state folder (databases, hidden labels) and every hidden folder are
-covered by empty tmpfs mounts. Limits: CPU cores (affinity and thread variables), memory
-(RLIMIT_DATA) and wall time (the process group is killed).
+Every graded input is predicted by a fresh sandbox (``practicum.sandbox``): no network, an
+unprivileged uid with no capabilities, read-only system, Python and lab code, the instructor
+references masked, the model and the one input it predicts, size-capped tmpfs for anything it
+writes, and whole-sandbox limits on memory, processes, CPU and wall time. What comes back is the
+sandbox's result channel, capped in size and checked from its metadata before it is loaded.
 """
 
 from __future__ import annotations
 
-import math
 import os
-import resource
-import shutil
-import signal
-import subprocess
 import sys
-import sysconfig
 import tempfile
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
 from practicum.contracts.project_modules import MASKED_REFERENCE, reference_modules
+from practicum.sandbox import limits as sandbox_limits
+from practicum.sandbox.identity import GRADING_UID, identity_files
+from practicum.sandbox.limits import MIB
+from practicum.sandbox.mounts import lab_code_binds, python_binds
+from practicum.sandbox.readback import TreeLimits, UnsafeFile, copy_tree
+from practicum.sandbox.run import RunOutcome, run_sandboxed
+from practicum.sandbox.spec import Bind, FileContent, SandboxSpec
 
-from .sandbox_predict import ERROR_FILE
+from .output_tables import OutputTooLarge, read_output_table
+from .sandbox_predict import LEARNER_ERROR
 
 SandboxKind = Literal["bubblewrap", "none"]
-_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
-_SECRET_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers")
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
-# A graded model must not train or predict with the instructor references: they are masked.
 PROJECTS_DIR = Path(__file__).resolve().parents[1] / "projects"
-_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+GRADING_DIR = "/grading"
+MODEL_LIMITS = TreeLimits(max_files=20_000, max_bytes=4096 * MIB)
+parse_memory = sandbox_limits.parse_memory
 
 
 class SandboxFailure(RuntimeError):
@@ -46,197 +45,149 @@ class SandboxFailure(RuntimeError):
 
 @dataclass(frozen=True)
 class Limits:
+    """A project's allowance (``resources`` of its spec) for one sandboxed run."""
+
     cpus: float
     memory_bytes: int
     time_limit_seconds: int
     gpu: bool = False
 
+    def for_sandbox(self, *, result_bytes: int = 256 * MIB) -> sandbox_limits.Limits:
+        return sandbox_limits.Limits(
+            memory_bytes=self.memory_bytes,
+            cpus=self.cpus,
+            wall_seconds=self.time_limit_seconds,
+            tmp_bytes=min(self.memory_bytes, 2048 * MIB),
+            result_bytes=result_bytes,
+        )
 
-def parse_memory(text: str) -> int:
-    """'4G', '512Mi', '2GiB' -> bytes (binary units)."""
-    cleaned = text.strip().lower().removesuffix("b").removesuffix("i")
-    if cleaned and cleaned[-1] in _UNITS:
-        return int(float(cleaned[:-1]) * _UNITS[cleaned[-1]])
-    return int(float(cleaned))
 
+@dataclass(frozen=True)
+class Predictions:
+    """What a model produced: one checked output file per input, and what ran."""
 
-def code_dirs() -> list[str]:
-    """What the sandboxed Python needs to import the lab and its libraries: the Python
-    installation, the virtual environment and the checkout (an editable install)."""
-    from practicum import __file__ as package_file
+    files: dict[str, Path] = field(repr=False)
+    max_rows: dict[str, int]
+    seconds: float  # all inputs, each in a fresh sandbox (interpreter start and model load included)
+    code_hash: str  # SHA-256 of the model files that ran
 
-    checkout = Path(os.path.realpath(package_file)).parent.parent
-    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(checkout)}
-    candidates |= {os.path.realpath(p) for p in sysconfig.get_paths().values() if os.path.isdir(p)}
-    return _outermost(list(candidates))
+    def frame(self, name: str) -> pd.DataFrame:
+        return read_output_table(self.files[name], max_rows=self.max_rows[name], source=f"the model's output for {name!r}")
 
 
 def lab_state_dirs() -> list[str]:
-    """The lab's state folders (databases, hidden labels, course sources), hidden in every sandbox."""
+    """The lab's state folders (databases, hidden labels, course sources), kept out of every sandbox."""
     from practicum import __file__ as package_file
 
-    checkout = Path(os.path.realpath(package_file)).parent.parent
-    found = [str(checkout / ".lab")]
+    found = [str(Path(os.path.realpath(package_file)).parent.parent / ".lab")]
     if os.environ.get("PRACTICUM_STATE_DIR"):
         found.append(os.environ["PRACTICUM_STATE_DIR"])
     return found
 
 
-def sandbox_command(
+def grading_spec(
+    command: Sequence[str],
     *,
-    work_dir: str,
-    read_only: Sequence[str],
-    hidden: Sequence[str],
-    limits: Limits,
-    bwrap: str = "bwrap",
-    masked: Sequence[str] = (),
-) -> list[str]:
-    """The bubblewrap argv prefix (append the command). Each file in ``masked`` reads as ``MASKED_REFERENCE``."""
-    threads = str(max(1, math.floor(limits.cpus)))
-    args = [
-        bwrap,
-        "--die-with-parent",
-        "--new-session",
-        "--unshare-all",  # user, ipc, pid, net, uts, cgroup: no network at all
-        "--clearenv",
-        "--setenv", "HOME", "/tmp",
-        "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin",
-        "--setenv", "PYTHONNOUSERSITE", "1",
-        "--setenv", "MPLBACKEND", "Agg",
-        "--setenv", "MLFLOW_TRACKING_URI", "file:///tmp/mlruns",
-        "--proc", "/proc",
-        "--dev", "/dev",
-        "--tmpfs", "/tmp",
-    ]
-    for name in _THREAD_VARIABLES:
-        args += ["--setenv", name, threads]
-    for path in _SYSTEM_DIRS:
-        if os.path.lexists(path):
-            args += ["--ro-bind", path, path] if not os.path.islink(path) else ["--symlink", os.readlink(path), path]
-    for path in _SECRET_FILES:
-        if os.path.exists(path):
-            args += ["--ro-bind", "/dev/null", path]
-    for path in code_dirs():
-        args += ["--ro-bind", path, path]
-    for path in [*hidden, *lab_state_dirs()]:
-        if os.path.isdir(path) and any(_inside(path, c) for c in code_dirs()):
-            args += ["--tmpfs", os.path.realpath(path)]
-    for path in _outermost(read_only):
-        args += ["--ro-bind", path, path]
-    for path in masked:
-        args += ["--ro-bind", str(MASKED_REFERENCE), path]
-    args += ["--bind", work_dir, work_dir]
-    if limits.gpu:
-        for device in sorted(Path("/dev").glob("nvidia*")):
-            args += ["--dev-bind", str(device), str(device)]
-    return [*args, "--chdir", work_dir, "--"]
+    binds: Sequence[Bind] = (),
+    hidden: Sequence[Path | str] = (),
+    gpu: bool = False,
+    mask_references: bool = True,
+) -> SandboxSpec:
+    """The grading sandbox: system, Python and lab code read-only, ``binds`` added, and the instructor
+    references masked (unless the run is the training of a reference itself)."""
+    from practicum import __file__ as package_file
+
+    masked = MASKED_REFERENCE.read_bytes()
+    passwd, group = identity_files(home="/tmp")
+    return SandboxSpec(
+        command=tuple(command),
+        host_uid=GRADING_UID,
+        binds=(*python_binds(), *lab_code_binds(Path(package_file).parent), *binds),
+        files=(passwd, group, *(FileContent(path, masked) for path in reference_modules(PROJECTS_DIR) if mask_references)),
+        hidden=tuple(str(p) for p in [*hidden, *lab_state_dirs()]),
+        devices=tuple(str(p) for p in sorted(Path("/dev").glob("nvidia*"))) if gpu else (),
+        env={"MLFLOW_TRACKING_URI": "file:///tmp/mlruns"},
+        workdir="/tmp",
+        hostname="grading",
+    )
+
+
+def stage_model(model_dir: Path, destination: Path) -> str:
+    """Copy a submitted model (folders and regular files only, bounded) to where the sandbox reads it;
+    returns the SHA-256 of what was copied, the code hash of the grading."""
+    if not (Path(model_dir) / "MLmodel").is_file():
+        raise SandboxFailure(f"{model_dir} is not an MLflow model folder (no MLmodel file): save it with mlflow.pyfunc.save_model")
+    try:
+        return copy_tree(model_dir, destination, MODEL_LIMITS)
+    except UnsafeFile as error:
+        raise SandboxFailure(f"the model folder cannot be graded: {error}") from None
 
 
 def run_model(
     model_dir: Path,
-    inputs: dict[str, pd.DataFrame],
+    inputs: Mapping[str, pd.DataFrame],
     *,
     read_only: Sequence[Path],
     hidden: Sequence[Path],
     limits: Limits,
     sandbox: SandboxKind = "bubblewrap",
-) -> tuple[dict[str, pd.DataFrame], float]:
-    """The model's outputs for each named input, and the seconds prediction took."""
-    if not (model_dir / "MLmodel").is_file():
-        raise SandboxFailure(f"{model_dir} is not an MLflow model folder (no MLmodel file): save it with mlflow.pyfunc.save_model")
-    with tempfile.TemporaryDirectory(prefix="practicum-grading-") as tmp:
-        work = Path(tmp)
-        (work / "inputs").mkdir()
-        for name, frame in inputs.items():
-            frame.to_parquet(work / "inputs" / f"{name}.parquet", index=False)
-        command = [sys.executable, "-m", "practicum.graders.sandbox_predict", str(model_dir.resolve()), str(work)]
-        seconds = run_confined(
+    max_rows: Callable[[str, pd.DataFrame], int] | None = None,
+    work_dir: Path | None = None,
+    code_hash: str | None = None,
+) -> Predictions:
+    """Predict each named input in a fresh sandbox; outputs land in ``work_dir`` (a temporary folder
+    by default). With ``code_hash`` (from ``stage_model``), ``model_dir`` is already staged."""
+    work = Path(work_dir or tempfile.mkdtemp(prefix="practicum-grading-"))
+    staged = Path(model_dir) if code_hash else work / "model"
+    if not code_hash:
+        code_hash = stage_model(model_dir, staged)
+    files, caps, seconds = {}, {}, 0.0
+    for name, frame in inputs.items():
+        input_file = work / f"{name}.input.parquet"
+        frame.to_parquet(input_file, index=False)
+        input_file.chmod(0o644)
+        caps[name] = max_rows(name, frame) if max_rows else 10 * max(1, len(frame))
+        command = [sys.executable, "-m", "practicum.graders.sandbox_predict", f"{GRADING_DIR}/model", f"{GRADING_DIR}/input.parquet"]
+        spec = grading_spec(
             command,
-            work_dir=work,
-            read_only=[model_dir, *read_only],
+            binds=[Bind(str(staged), f"{GRADING_DIR}/model"), Bind(str(input_file), f"{GRADING_DIR}/input.parquet"),
+                   *(Bind(str(Path(p).resolve())) for p in read_only)],
             hidden=hidden,
-            limits=limits,
-            sandbox=sandbox,
-            doing="prediction",
-            masked=reference_modules(PROJECTS_DIR),
+            gpu=limits.gpu,
         )
-        outputs = {}
-        for name in inputs:
-            produced = work / "outputs" / f"{name}.parquet"
-            if not produced.exists():
-                raise SandboxFailure(f"the model produced no output for {name!r}")
-            outputs[name] = pd.read_parquet(produced)
-        return outputs, seconds
+        files[name] = work / f"{name}.output.parquet"
+        outcome = run_confined(spec, limits, result_path=files[name], doing="prediction", sandbox=sandbox)
+        seconds += outcome.seconds
+        try:
+            read_output_table(files[name], max_rows=caps[name], source=f"the model's output for {name!r}", metadata_only=True)
+        except OutputTooLarge as error:
+            raise SandboxFailure(str(error)) from None
+    return Predictions(files, caps, seconds, code_hash)
 
 
 def run_confined(
-    command: list[str],
-    *,
-    work_dir: Path,
-    read_only: Sequence[Path],
-    hidden: Sequence[Path],
+    spec: SandboxSpec,
     limits: Limits,
-    sandbox: SandboxKind = "bubblewrap",
+    *,
+    result_path: Path,
     doing: str = "the run",
-    masked: Sequence[str] = (),
-) -> float:
-    """Run ``command`` (a Python module of this lab that reports failures in ``work_dir/error.txt``)
-    confined to the sandbox with ``work_dir`` writable; returns its seconds or raises SandboxFailure.
-    The files in ``masked`` read as a module that raises ImportError."""
-    if sandbox == "bubblewrap":
-        bwrap = shutil.which("bwrap")
-        if bwrap is None:
-            raise SandboxFailure("bubblewrap (bwrap) is not installed: install it (apt-get install bubblewrap) or use sandbox='none'")
-        prefix = sandbox_command(
-            work_dir=str(work_dir),
-            read_only=[str(Path(p).resolve()) for p in read_only],
-            hidden=[str(p) for p in hidden],
-            limits=limits,
-            bwrap=bwrap,
-            masked=masked,
-        )
-        command = prefix + command
-    started = time.perf_counter()
-    returncode, output = _run_limited(command, limits, doing)
-    seconds = time.perf_counter() - started
-    error = work_dir / ERROR_FILE
-    if error.exists():
-        raise SandboxFailure(f"the model failed during {doing}:\n" + error.read_text())
-    if returncode != 0:
-        reason = "it ran out of memory" if returncode in (-signal.SIGKILL, 137) else f"exit status {returncode}"
-        raise SandboxFailure(f"the sandboxed {doing} stopped ({reason}):\n{output[-2000:]}")
-    return seconds
-
-
-def _run_limited(command: list[str], limits: Limits, doing: str) -> tuple[int, str]:
-    cores = sorted(os.sched_getaffinity(0))[: max(1, math.ceil(limits.cpus))]
-
-    def confine() -> None:  # runs in the child before exec
-        os.sched_setaffinity(0, cores)
-        resource.setrlimit(resource.RLIMIT_DATA, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=confine, start_new_session=True
+    sandbox: SandboxKind = "bubblewrap",
+    result_bytes: int = 256 * MIB,
+) -> RunOutcome:
+    """Run a lab module in the sandbox (it reports a learner's failure with status LEARNER_ERROR);
+    raises SandboxFailure with a clear reason unless it ended well."""
+    outcome = run_sandboxed(
+        spec,
+        limits.for_sandbox(result_bytes=result_bytes),
+        result_path=result_path,
+        cgroup_name=f"grading-{uuid.uuid4().hex[:12]}",
+        confinement=sandbox,
     )
-    try:
-        output, _ = process.communicate(timeout=limits.time_limit_seconds)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        raise SandboxFailure(f"{doing} took longer than the limit of {limits.time_limit_seconds} s") from None
-    return process.returncode, output.decode(errors="replace")
-
-
-def _inside(path: str, folder: str) -> bool:
-    real = os.path.realpath(path)
-    return real == folder or real.startswith(folder.rstrip("/") + "/")
-
-
-def _outermost(paths: Sequence[str]) -> list[str]:
-    real = sorted({os.path.realpath(p) for p in paths if os.path.exists(p)})
-    kept: list[str] = []
-    for path in real:
-        if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
-            kept.append(path)
-    return kept
+    if outcome.ok:
+        return outcome
+    if outcome.stopped_by == "time":
+        raise SandboxFailure(f"{doing} took longer than the limit of {limits.time_limit_seconds} s")
+    if outcome.exit_status == LEARNER_ERROR:
+        raise SandboxFailure(f"the model failed during {doing}:\n{outcome.log}")
+    detail = f":\n{outcome.log[-2000:]}" if outcome.log else ""
+    raise SandboxFailure(f"the sandboxed {doing} stopped ({outcome.reason()}){detail}")

@@ -8,6 +8,8 @@ checked and scored here, outside it, with the project's protocol.
 from __future__ import annotations
 
 import json
+import random
+import tempfile
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -18,8 +20,8 @@ from practicum import __version__
 from practicum.contracts.grade_result import GradeResult, ItemKind, TargetOutcome
 from practicum.contracts.project_spec import ProjectSpec, load_project_spec
 
-from .autograde import folder_hash
-from .grading_sandbox import Limits, SandboxFailure, SandboxKind, parse_memory, run_model
+from .bounded_call import LimitExceeded, Refused, call_bounded
+from .grading_sandbox import Limits, Predictions, SandboxFailure, SandboxKind, parse_memory, run_model, stage_model
 from .mlflow_records import record_evaluation
 from .protocols import protocol_for
 from .protocols.glucose_forecasting import FutureLeakage
@@ -123,23 +125,32 @@ def grade_model(
     build_dir = build_dir.resolve()  # inputs name files by absolute path: the sandbox has another working folder
     public_dir, hidden_dir = build_dir / "public", build_dir / "hidden"
     started = datetime.now(UTC)
-    code_hash = folder_hash(model_dir)
     options = dict(project.evaluation)
-    inputs = protocol.model_inputs(public_dir, hidden_dir, options)
+    # Protocol secrets (cut points, orders) are drawn for this grading only, from the OS's randomness.
+    inputs = protocol.model_inputs(public_dir, hidden_dir, options, rng=random.SystemRandom())
     limits = project_limits(project)
-    evaluation, seconds, error = None, None, None
-    try:
-        outputs, seconds = run_model(
-            model_dir,
-            inputs,
-            read_only=[public_dir],
-            hidden=[hidden_dir, build_dir / "sources", build_dir / "secrets", *extra_hidden],
-            limits=limits,
-            sandbox=sandbox,
-        )
-        evaluation = protocol.score_predictions(outputs, inputs=inputs, hidden_dir=hidden_dir, options=options)
-    except (SandboxFailure, TableError, FutureLeakage) as failure:
-        error = str(failure)
+    evaluation, seconds, error, code_hash = None, None, None, ""
+    with tempfile.TemporaryDirectory(prefix="practicum-grading-") as tmp:
+        work = Path(tmp)
+        try:
+            code_hash = stage_model(model_dir, work / "model")
+            predictions = run_model(
+                work / "model",
+                inputs,
+                read_only=[public_dir],
+                hidden=[hidden_dir, build_dir / "sources", build_dir / "secrets", *extra_hidden],
+                limits=limits,
+                sandbox=sandbox,
+                max_rows=lambda name, frame: protocol.max_output_rows(name, frame, options),
+                work_dir=work,
+                code_hash=code_hash,
+            )
+            seconds = predictions.seconds
+            evaluation = call_bounded(
+                _score, protocol, predictions, inputs, hidden_dir, options, refusals=(TableError, FutureLeakage), what="scoring"
+            )
+        except (SandboxFailure, TableError, Refused, LimitExceeded) as failure:
+            error = str(failure)
     metrics = dict(evaluation.metrics) if evaluation is not None else {}
     targets = check_targets(project.targets, metrics) if evaluation is not None else ()
     passed = bool(targets) and all(t.met for t in targets)
@@ -180,6 +191,11 @@ def grade_model(
         )
         result = _with_run(result, run_id)
     return result
+
+
+def _score(protocol, predictions: Predictions, inputs, hidden_dir: Path, options) -> object:
+    outputs = {name: predictions.frame(name) for name in predictions.files}
+    return protocol.score_predictions(outputs, inputs=inputs, hidden_dir=hidden_dir, options=options)
 
 
 def _with_run(result: ProjectEvaluation, run_id: str) -> ProjectEvaluation:

@@ -18,13 +18,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 from practicum.contracts.project_spec import ProjectSpec, load_project_spec
+from practicum.sandbox.limits import MIB
+from practicum.sandbox.readback import TreeLimits, UnsafeFile, extract_tar, read_bounded
+from practicum.sandbox.spec import Bind
 
-from .grading_sandbox import SandboxKind, run_confined
+from .grading_sandbox import SandboxFailure, SandboxKind, grading_spec, run_confined
 from .project_grading import project_limits
 from .sandbox_train import KINDS, MODEL_FOLDER, TRAINING_FILE
 
 # Training takes longer than predicting; the project's time limit is for grading a submission.
 DEFAULT_TRAINING_LIMIT_SECONDS = 1800
+MODEL_BYTES = 2048 * MIB
 ModelKind = Literal["reference", "baseline"]
 
 
@@ -58,23 +62,23 @@ def train_in_sandbox(
     json.dumps(options)  # they cross into the sandbox as JSON: fail here, clearly, if they cannot
     build_dir = build_dir.resolve()
     out_dir = Path(out_dir).resolve()
+    public = build_dir / "public"
+    command = [sys.executable, "-m", "practicum.graders.sandbox_train", project.id, str(public), kind]
+    if options:
+        command.append(json.dumps(options))
+    limits = project_limits(project, time_limit_seconds)
+    spec = grading_spec(command, binds=[Bind(str(public))], hidden=[build_dir / "hidden", build_dir / "sources", build_dir / "secrets"],
+                        gpu=limits.gpu, mask_references=False)
     with tempfile.TemporaryDirectory(prefix="practicum-training-") as tmp:
         work = Path(tmp)
-        command = [sys.executable, "-m", "practicum.graders.sandbox_train", project.id, str(build_dir / "public"), str(work), kind]
-        if options:
-            command.append(json.dumps(options))
-        wall = run_confined(
-            command,
-            work_dir=work,
-            read_only=[build_dir / "public"],
-            hidden=[build_dir / "hidden", build_dir / "sources", build_dir / "secrets"],
-            limits=project_limits(project, time_limit_seconds),
-            sandbox=sandbox,
-            doing=f"training of the {kind}",
-        )
-        record = json.loads((work / TRAINING_FILE).read_text())
+        outcome = run_confined(spec, limits, result_path=work / "model.tar", doing=f"training of the {kind}", sandbox=sandbox, result_bytes=MODEL_BYTES)
+        try:
+            extract_tar(work / "model.tar", work / "out", TreeLimits(max_files=20_000, max_bytes=MODEL_BYTES))
+            record = json.loads(read_bounded(work / "out" / TRAINING_FILE, 1 << 20))
+        except (UnsafeFile, ValueError) as error:
+            raise SandboxFailure(f"the {kind}'s training handed back no usable model: {error}") from None
         if out_dir.exists():
             shutil.rmtree(out_dir)
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(work / MODEL_FOLDER, out_dir)
-    return TrainingRun(project.id, kind, out_dir, float(record["train_seconds"]), wall, options)
+        shutil.copytree(work / "out" / MODEL_FOLDER, out_dir)
+    return TrainingRun(project.id, kind, out_dir, float(record["train_seconds"]), outcome.seconds, options)

@@ -1,36 +1,49 @@
-"""Runs inside the grading sandbox: load a submitted MLflow pyfunc model and predict.
+"""Runs inside the grading sandbox: load a submitted MLflow pyfunc model and predict one input.
 
-    python -m practicum.graders.sandbox_predict MODEL_DIR WORK_DIR
+    python -m practicum.graders.sandbox_predict MODEL_DIR INPUT_PARQUET
 
-Reads every ``WORK_DIR/inputs/<name>.parquet``, writes ``WORK_DIR/outputs/<name>.parquet``.
-On failure writes the reason to ``WORK_DIR/error.txt`` and exits 1. It never sees labels:
-the grader scores the outputs after the sandbox has gone.
+Writes the prediction table as Parquet to the sandbox's result channel (its standard output, set
+aside before the model is loaded; anything the model prints goes to the log). A failure of the
+model's code is printed to the log and ends with status ``LEARNER_ERROR``. One process predicts
+one input: the grader starts a fresh sandbox for each, so a model keeps no state between them.
+It never sees labels: the grader scores the table after the sandbox has gone.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
-from pathlib import Path
 
-ERROR_FILE = "error.txt"
+LEARNER_ERROR = 3
 # The tail of a learner's traceback is enough to find their bug; the whole one may be huge.
 TRACEBACK_CHARS = 4000
 
 
-def predict_all(model_dir: Path, work_dir: Path) -> None:
+def result_channel():
+    """The original stdout as a binary file; fd 1 then points at the log, so prints cannot corrupt results."""
+    channel = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return channel
+
+
+def predict_one(model_dir: str, input_path: str, channel) -> None:
     import mlflow.pyfunc
     import pandas as pd
 
-    model = mlflow.pyfunc.load_model(str(model_dir))
-    outputs = work_dir / "outputs"
-    outputs.mkdir(exist_ok=True)
-    for path in sorted((work_dir / "inputs").glob("*.parquet")):
-        frame = pd.read_parquet(path)
-        predicted = model.predict(frame)
-        if not isinstance(predicted, pd.DataFrame):
-            raise TypeError(f"predict() returned {type(predicted).__name__}; the project expects a pandas DataFrame")
-        predicted.reset_index(drop=True).to_parquet(outputs / path.name, index=False)
+    model = mlflow.pyfunc.load_model(model_dir)
+    predicted = model.predict(pd.read_parquet(input_path))
+    if not isinstance(predicted, pd.DataFrame):
+        raise TypeError(f"predict() returned {type(predicted).__name__}; the project expects a pandas DataFrame")
+    predicted.reset_index(drop=True).to_parquet(channel, index=False)
+    channel.flush()
+
+
+def report(error: BaseException) -> None:
+    text = "".join(traceback.format_exception(error))
+    sys.stderr.write(text[-TRACEBACK_CHARS:])
+    sys.stderr.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,13 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 2:
         print(__doc__, file=sys.stderr)
         return 2
-    model_dir, work_dir = Path(args[0]), Path(args[1])
+    channel = result_channel()
     try:
-        predict_all(model_dir, work_dir)
+        predict_one(args[0], args[1], channel)
     except BaseException as error:  # noqa: BLE001 - any failure of learner code is reported, not raised
-        text = "".join(traceback.format_exception(error))
-        (work_dir / ERROR_FILE).write_text(text[-TRACEBACK_CHARS:])
-        return 1
+        report(error)
+        return LEARNER_ERROR
     return 0
 
 

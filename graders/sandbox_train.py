@@ -1,11 +1,11 @@
-"""Runs inside the sandbox: train a project's reference (or build its baseline) and save it.
+"""Runs inside the sandbox: train a project's reference (or build its baseline) and hand it back.
 
-    python -m practicum.graders.sandbox_train PROJECT_ID PUBLIC_DIR WORK_DIR {reference,baseline} [OPTIONS_JSON]
+    python -m practicum.graders.sandbox_train PROJECT_ID PUBLIC_DIR {reference,baseline} [OPTIONS_JSON]
 
 Calls ``practicum.projects.<PROJECT_ID>.reference.train_reference(PUBLIC_DIR, **options)`` (or
-``baseline.build_baseline(PUBLIC_DIR)``), saves the MLflow pyfunc model to ``WORK_DIR/model`` and
-the training time to ``WORK_DIR/training.json``. On failure writes the reason to
-``WORK_DIR/error.txt`` and exits 1. It sees the public splits only.
+``baseline.build_baseline(PUBLIC_DIR)``), saves the MLflow pyfunc model in the sandbox's /tmp and
+writes it, with ``training.json`` (the training time), as a tar stream to the result channel. A
+failure is printed to the log and ends with status ``LEARNER_ERROR``. It sees the public splits only.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ import importlib
 import json
 import re
 import sys
+import tarfile
+import tempfile
 import time
-import traceback
 from pathlib import Path
 
 from practicum.contracts.project_modules import BASELINE, REFERENCE
 
-from .sandbox_predict import ERROR_FILE, TRACEBACK_CHARS
+from .sandbox_predict import LEARNER_ERROR, report, result_channel
 
 MODEL_FOLDER = "model"
 TRAINING_FILE = "training.json"
@@ -46,16 +47,23 @@ def train_and_save(project_id: str, public_dir: Path, work_dir: Path, kind: str,
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) not in (4, 5) or args[3] not in KINDS:
+    if len(args) not in (3, 4) or args[2] not in KINDS:
         print(__doc__, file=sys.stderr)
         return 2
-    project_id, public_dir, work_dir, kind = args[0], Path(args[1]), Path(args[2]), args[3]
+    project_id, public_dir, kind = args[0], Path(args[1]), args[2]
+    channel = result_channel()
     try:
-        options = json.loads(args[4]) if len(args) == 5 else {}
-        train_and_save(project_id, public_dir, work_dir, kind, options)
-    except Exception:  # noqa: BLE001 - whatever the project code raises is reported, not re-raised
-        (work_dir / ERROR_FILE).write_text(traceback.format_exc()[-TRACEBACK_CHARS:])
-        return 1
+        options = json.loads(args[3]) if len(args) == 4 else {}
+        with tempfile.TemporaryDirectory(prefix="training-") as tmp:
+            work = Path(tmp)
+            train_and_save(project_id, public_dir, work, kind, options)
+            with tarfile.open(fileobj=channel, mode="w|") as archive:
+                archive.add(work / MODEL_FOLDER, arcname=MODEL_FOLDER)
+                archive.add(work / TRAINING_FILE, arcname=TRAINING_FILE)
+        channel.flush()
+    except BaseException as error:  # noqa: BLE001 - whatever the project code raises is reported, not re-raised
+        report(error)
+        return LEARNER_ERROR
     return 0
 
 

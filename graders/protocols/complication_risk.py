@@ -3,11 +3,23 @@
 Reported: AUROC, AUPRC (average precision), Brier score, expected calibration error over
 ten equal-width bins, and the prevalence (the AUPRC of a useless model). Patients whose
 label is empty (the complication was already present at the index date) are not scored.
+
+What crosses to the model, and why it tells nothing about the labels:
+
+* Ids and count: every patient of the public test split (its ``outcomes.csv`` cohort list, the
+  same patients as its other tables), not only the scored ones: listing the scored patients
+  would tell the model which test patients already had the complication at the index date,
+  a label-derived fact. The model must give a probability to every one of them (so a refusal
+  never names a patient because they are scored); only those with a defined label are scored.
+* Order: shuffled with the grader's ``rng`` per grading (the files' order is not a signal the
+  grader vouches for); the scoring does not depend on it.
+* ``ehr_dir``: the public test folder, the same on every row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import random
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +31,8 @@ from ..metrics.risk import average_precision, brier_score, calibration_bins, exp
 from ..tables import Column, TableError, TableSpec, check_frame, read_table
 
 PREDICTIONS = TableSpec((Column("patient_id", "text"), Column("probability", "probability")), key=("patient_id",))
+# The public test split's cohort list (``outcomes.csv`` without labels): who the model predicts for.
+COHORT = TableSpec((Column("patient_id", "text"),), key=("patient_id",))
 CALIBRATION_BINS = 10
 
 
@@ -53,20 +67,34 @@ class RiskEvaluation:
         return out | {"metrics": self.metrics}
 
 
-def evaluate_risk(truth: pd.DataFrame, predictions: pd.DataFrame, *, label: str, source: str = "predictions", place: str = "row") -> RiskEvaluation:
-    """Score checked predictions (``PREDICTIONS``) against checked outcomes (``truth_spec(label)``)."""
-    known = set(truth["patient_id"])
+def evaluate_risk(
+    truth: pd.DataFrame,
+    predictions: pd.DataFrame,
+    *,
+    label: str,
+    cohort: Sequence[str] | None = None,
+    source: str = "predictions",
+    place: str = "row",
+) -> RiskEvaluation:
+    """Score checked predictions (``PREDICTIONS``) against checked outcomes (``truth_spec(label)``).
+
+    ``cohort`` (default: the patients of ``truth``) are the patients predictions may name, and
+    must all cover; only the patients of ``truth`` are scored (they must be in the cohort).
+    """
+    scored = truth["patient_id"].tolist()
+    required = scored if cohort is None else list(cohort)
+    known = set(required)
+    outside = [pid for pid in scored if pid not in known]
+    if outside:
+        raise ValueError(f"{len(outside)} scored patients are not in the cohort, e.g. {outside[0]!r}")
     for index, pid in enumerate(predictions["patient_id"]):
         if pid not in known:
             raise TableError(source, f"patient {pid!r} is not in the evaluated cohort", line=int(predictions["_line"].iloc[index]), place=place)
+    given = set(predictions["patient_id"])
+    lacking = [pid for pid in required if pid not in given]
+    if lacking:
+        raise TableError(source, f"no probability for patient {lacking[0]!r} ({len(lacking)} of {len(required)} patients missing)")
     joined = truth.merge(predictions[["patient_id", "probability"]], on="patient_id", how="left")
-    lacking = joined["probability"].isna().to_numpy()
-    if lacking.any():
-        raise TableError(
-            source,
-            f"no probability for patient {joined['patient_id'].iloc[int(np.flatnonzero(lacking)[0])]!r} "
-            f"({int(lacking.sum())} of {len(joined)} patients missing)",
-        )
     y = joined[label].to_numpy(dtype=bool)
     p = joined["probability"].to_numpy(dtype=np.float64)
     if y.all() or not y.any():
@@ -119,18 +147,31 @@ def _label(options: Mapping[str, Any]) -> str:
     return str(label)
 
 
-def model_inputs(public_dir: Path, hidden_dir: Path, options: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
-    """Every scored test patient, with the folder of the test split's tables (labels removed)."""
-    label = _label(options)
-    outcomes = _defined(read_table(hidden_dir / "ehr_risk" / "test_outcomes.csv", _optional_label(label)), label)
-    ehr_dir = str(public_dir / "ehr_risk" / "test")
-    return {"test": pd.DataFrame({"patient_id": outcomes["patient_id"].tolist(), "ehr_dir": ehr_dir})}
+def model_inputs(
+    public_dir: Path, hidden_dir: Path, options: Mapping[str, Any], *, rng: random.Random
+) -> dict[str, pd.DataFrame]:
+    """Every patient of the public test split, in random order, with the folder of its tables (no labels)."""
+    _label(options)
+    test_dir = public_dir / "ehr_risk" / "test"
+    patients = read_table(test_dir / "outcomes.csv", COHORT)["patient_id"].tolist()
+    rng.shuffle(patients)
+    return {"test": pd.DataFrame({"patient_id": patients, "ehr_dir": str(test_dir)})}
+
+
+def max_output_rows(name: str, model_input: pd.DataFrame, options: Mapping[str, Any]) -> int:
+    """One probability per input patient."""
+    return len(model_input)
 
 
 def score_predictions(
     outputs: Mapping[str, object], *, inputs: Mapping[str, pd.DataFrame], hidden_dir: Path, options: Mapping[str, Any]
 ) -> RiskEvaluation:
+    """Every input patient needs a probability; those whose label is defined are scored."""
     label = _label(options)
+    source = "the model's predictions"
+    if "test" not in outputs:
+        raise TableError(source, "no output for the input")
+    cohort = inputs["test"]["patient_id"].astype(str).tolist()
     outcomes = _defined(read_table(hidden_dir / "ehr_risk" / "test_outcomes.csv", _optional_label(label)), label)
-    checked = check_frame(outputs["test"], PREDICTIONS, source="the model's predictions")
-    return evaluate_risk(outcomes, checked, label=label, source="the model's predictions")
+    checked = check_frame(outputs["test"], PREDICTIONS, source=source, max_rows=len(cohort))
+    return evaluate_risk(outcomes, checked, label=label, cohort=cohort, source=source)

@@ -7,12 +7,41 @@ need a reading at origin + h. Reported per horizon: RMSE and MAE (mg/dL), the sa
 persistence forecast (last observed value), their ratio, and Clarke error-grid zones
 (Clarke et al., Diabetes Care 1987;10(5):622-628).
 
-No future leakage: the grader runs the model again on copies of the block cut at earlier
-times; a forecast at an origin before the cut must not change.
+No future leakage. Besides the whole block the model predicts on ``leakage_copies`` (option,
+default 3) copies of it, each patient cut at a time of its own, drawn per grading from the
+``rng`` the grader passes (a ``random.SystemRandom``): uniform between the patient's first
+reading + ``warmup_min`` and its last reading (which is always removed). No published
+constant says where a cut is. A forecast at an origin the copy keeps must not move by more
+than ``LEAKAGE_TOLERANCE_MG_DL``; otherwise ``FutureLeakage`` names the input, patient,
+horizon and origin (never a cut time; nothing in the evaluation holds one).
+
+What a model could learn from its inputs, and why it does not help (each input is predicted
+in a fresh process, so nothing passes from one input to another):
+
+* Names: ``block_1`` .. ``block_<copies + 1>``; which one is the whole block is drawn at random.
+* Order: each patient's rows are in time order (forecasting needs it; it tells nothing); the
+  order of the patients is shuffled per input, so no grader convention can be relied on.
+* Ids: the patients' pseudonyms, as in the public splits.
+* Count: a copy's rows show its cut times, but only to the process that predicts that copy;
+  the process that predicts the whole block cannot know them, and they change every grading.
+  A model may well tell the whole block from a copy (it is the longest, and ends where the
+  trace ends) and use later readings there only: a forecast at origin t that used a reading
+  after t differs from the honest copy's wherever a cut falls after t and before that
+  reading. A model leaking over a share f of a patient's time after the warm-up escapes all
+  k cuts of that patient with probability about (1 - f)^k, and the whole grading with
+  (1 - f)^(k * patients); consistent peeking (using the future wherever the input has it)
+  shows at every cut.
+
+Keys are exact (``check_forecasts``): a horizon is one of the project's (equal, not close), an
+origin is a reading time of that input to the nanosecond (time zones are refused), ids are
+strings compared after stripping, and a key repeated after that normalisation is refused
+with its row. An output may hold at most one row per input row and horizon
+(``max_output_rows``), checked before anything else is read.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -50,11 +79,25 @@ DEFAULT_WARMUP_MIN = 60
 TARGET_TOLERANCE = pd.Timedelta(minutes=2, seconds=30)
 # Forecasts may move this much (mg/dL) when later data is removed; more is future leakage.
 LEAKAGE_TOLERANCE_MG_DL = 0.01
-LEAKAGE_CUTS = (0.45, 0.75)
+# Cut copies of the block per grading (each patient cut at its own secret time in each copy).
+DEFAULT_LEAKAGE_COPIES = 3
+INPUT_PREFIX = "block_"
 
 
 class FutureLeakage(ValueError):
     """The model's forecast at some origin depends on data after that origin."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        input_name: str | None = None,
+        patient_id: str | None = None,
+        origin: pd.Timestamp | None = None,
+        horizon_min: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.input_name, self.patient_id, self.origin, self.horizon_min = input_name, patient_id, origin, horizon_min
 
 
 def model_frame(readings: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
@@ -116,6 +159,8 @@ class GlucoseEvaluation:
     horizons: tuple[HorizonScores, ...]
     warmup_min: int
     leakage_checked: bool
+    # How many cut copies were compared (their cut times are secret and kept nowhere).
+    leakage_copies: int = 0
     # (horizon, reference, predicted) triples for the Clarke plot; not part of the JSON.
     points: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -140,6 +185,7 @@ class GlucoseEvaluation:
             "horizons": [asdict(h) for h in self.horizons],
             "warmup_min": self.warmup_min,
             "leakage_checked": self.leakage_checked,
+            "leakage_copies": self.leakage_copies,
             "metrics": self.metrics,
         }
 
@@ -160,7 +206,7 @@ def evaluate_forecasts(
     points = {}
     for horizon in horizons:
         wanted = _scoring_points(truth, int(horizon), warmup_min)
-        given = forecasts[np.isclose(forecasts["horizon_min"].to_numpy(), horizon)]
+        given = forecasts[forecasts["horizon_min"].to_numpy(np.float64) == float(horizon)]
         if given.empty and not require_all:
             continue
         joined = wanted.merge(given, on=["patient_id", "timestamp"], how="left")
@@ -228,74 +274,192 @@ def evaluate_forecast_files(
     """The CLI's verb: a readings CSV (the block) and a forecasts CSV for one horizon."""
     block = read_table(truth, READINGS)
     forecasts = read_table(predictions, FORECASTS)
+    check_horizons(forecasts, None, source=str(predictions), place="line")
     _refuse_unknown_origins(forecasts, block, source=str(predictions), place="line")
     return evaluate_forecasts(block, forecasts, horizons=(horizon,), warmup_min=warmup_min, source=str(predictions))
 
 
+def check_horizons(forecasts: pd.DataFrame, horizons: Sequence[int] | None, *, source: str, place: str) -> None:
+    """Each forecast's horizon is exactly one of ``horizons`` (or, with None, a whole number of minutes)."""
+    values = forecasts["horizon_min"].to_numpy(np.float64)
+    if horizons is None:
+        allowed = (values == np.round(values)) & (values > 0)
+        expected = "a whole, positive number of minutes"
+    else:
+        allowed = np.isin(values, np.asarray([float(h) for h in horizons]))
+        expected = f"one of the project's horizons ({', '.join(str(int(h)) for h in horizons)} minutes, exactly)"
+    bad = np.flatnonzero(~allowed)
+    if bad.size:
+        index = int(bad[0])
+        raise TableError(
+            source, f"column horizon_min: {float(values[index])!r} is not {expected}", line=_location(forecasts, index), place=place
+        )
+
+
+def _location(table: pd.DataFrame, index: int) -> int:
+    return int(table["_line"].iloc[index]) if "_line" in table.columns else index + 1
+
+
 def _refuse_unknown_origins(forecasts: pd.DataFrame, block: pd.DataFrame, *, source: str, place: str) -> None:
-    known = pd.MultiIndex.from_frame(block[["patient_id", "timestamp"]])
-    index = pd.MultiIndex.from_frame(forecasts[["patient_id", "timestamp"]])
+    """Every origin is exactly a reading time of that patient in ``block`` (the input predicted on)."""
+    known = pd.MultiIndex.from_arrays([block["patient_id"].astype(str), _nanoseconds(block["timestamp"])])
+    index = pd.MultiIndex.from_arrays([forecasts["patient_id"].astype(str), _nanoseconds(forecasts["timestamp"])])
     unknown = np.flatnonzero(~index.isin(known))
     if unknown.size:
         row = forecasts.iloc[int(unknown[0])]
         raise TableError(
             source,
             f"patient {row['patient_id']} has no reading at {row['timestamp']}: forecasts are made at reading times",
-            line=int(row["_line"]),
+            line=_location(forecasts, int(unknown[0])),
             place=place,
         )
+
+
+def _nanoseconds(times: pd.Series) -> pd.Series:
+    return pd.to_datetime(times).astype("datetime64[ns]")
 
 
 # --- grading a model on the hidden test block ---------------------------------------------
 
 
-def _options(options: Mapping[str, Any]) -> tuple[tuple[int, ...], int]:
-    return tuple(int(h) for h in options.get("horizons_min", DEFAULT_HORIZONS)), int(options.get("warmup_min", DEFAULT_WARMUP_MIN))
+def _options(options: Mapping[str, Any]) -> tuple[tuple[int, ...], int, int]:
+    horizons = tuple(int(h) for h in options.get("horizons_min", DEFAULT_HORIZONS))
+    copies = int(options.get("leakage_copies", DEFAULT_LEAKAGE_COPIES))
+    if copies < 1:
+        raise ValueError(f"leakage_copies must be at least 1, got {copies}")
+    return horizons, int(options.get("warmup_min", DEFAULT_WARMUP_MIN)), copies
 
 
-def model_inputs(public_dir: Path, hidden_dir: Path, options: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
-    """The whole hidden block, and copies cut at earlier times per patient (the leakage check)."""
+def model_inputs(
+    public_dir: Path, hidden_dir: Path, options: Mapping[str, Any], *, rng: random.Random
+) -> dict[str, pd.DataFrame]:
+    """The whole hidden block and its cut copies, under neutral names in random order (module docstring)."""
+    _, warmup, copies = _options(options)
     readings = read_table(hidden_dir / "cgm" / "test_cgm.csv", READINGS).drop(columns="_line")
     events = pd.read_csv(hidden_dir / "cgm" / "test_events.csv", dtype={"patient_id": str})
     frame = model_frame(readings, events)
-    inputs = {"test": frame}
-    start = frame.groupby("patient_id")["timestamp"].transform("min")
-    span = frame.groupby("patient_id")["timestamp"].transform("max") - start
-    for number, share in enumerate(LEAKAGE_CUTS, start=1):
-        inputs[f"cut_{number}"] = frame[frame["timestamp"] <= start + span * share].reset_index(drop=True)
-    return inputs
+    blocks = [frame, *cut_copies(frame, copies=copies, warmup_min=warmup, rng=rng)]
+    rng.shuffle(blocks)
+    return {f"{INPUT_PREFIX}{number}": _shuffle_patients(block, rng) for number, block in enumerate(blocks, start=1)}
+
+
+def cut_copies(frame: pd.DataFrame, *, copies: int, warmup_min: int, rng: random.Random) -> list[pd.DataFrame]:
+    """``copies`` copies of a model frame, each patient cut at a time drawn for that patient and copy.
+
+    A cut lies uniformly between the patient's first reading + ``warmup_min`` (the first reading if
+    the block is shorter) and its last reading, which every copy drops; a patient with one reading
+    is left out of the copies.
+    """
+    times = frame["timestamp"].to_numpy("datetime64[ns]")
+    kept: list[list[np.ndarray]] = [[] for _ in range(copies)]
+    for _, rows in sorted(frame.groupby("patient_id").indices.items()):
+        mine = times[rows]
+        first, last = mine.min(), mine.max()
+        low = first + np.timedelta64(int(warmup_min) * 60_000_000_000, "ns")
+        if low >= last:
+            low = first
+        span = int((last - low) / np.timedelta64(1, "ns"))
+        if span <= 0:
+            continue
+        for copy in range(copies):
+            cut = low + np.timedelta64(int(rng.random() * span), "ns")
+            kept[copy].append(rows[mine <= cut])
+    return [frame.iloc[np.sort(np.concatenate(parts))].reset_index(drop=True) for parts in kept if parts]
+
+
+def _shuffle_patients(block: pd.DataFrame, rng: random.Random) -> pd.DataFrame:
+    """The block with its patients in random order, each patient's rows still in time order."""
+    patients = sorted(block["patient_id"].unique())
+    rng.shuffle(patients)
+    rank = block["patient_id"].map({pid: number for number, pid in enumerate(patients)})
+    order = np.lexsort((block["timestamp"].to_numpy("datetime64[ns]"), rank.to_numpy()))
+    return block.iloc[order].reset_index(drop=True)
+
+
+def whole_block_name(inputs: Mapping[str, pd.DataFrame]) -> str:
+    """The input holding the whole block (the others are its cut copies, all shorter)."""
+    sizes = sorted(((len(frame), name) for name, frame in inputs.items()), reverse=True)
+    if not sizes:
+        raise ValueError("no model inputs")
+    if len(sizes) > 1 and sizes[0][0] == sizes[1][0]:
+        raise ValueError(f"inputs {sizes[0][1]} and {sizes[1][1]} are the same size: which is the whole block?")
+    return sizes[0][1]
+
+
+def max_output_rows(name: str, model_input: pd.DataFrame, options: Mapping[str, Any]) -> int:
+    """At most one forecast per input row and horizon."""
+    horizons, _, _ = _options(options)
+    return len(model_input) * len(horizons)
+
+
+def check_forecasts(
+    output: object, model_input: pd.DataFrame, *, horizons: Sequence[int], source: str
+) -> pd.DataFrame:
+    """A model's forecasts for one input, checked: size, columns and values, exact keys, origins."""
+    checked = check_frame(output, FORECASTS, source=source, max_rows=len(model_input) * len(horizons))
+    check_horizons(checked, horizons, source=source, place="row")
+    _refuse_unknown_origins(checked, model_input, source=source, place="row")
+    return checked
 
 
 def score_predictions(
     outputs: Mapping[str, object], *, inputs: Mapping[str, pd.DataFrame], hidden_dir: Path, options: Mapping[str, Any]
 ) -> GlucoseEvaluation:
-    horizons, warmup = _options(options)
-    checked = {name: check_frame(out, FORECASTS, source=f"the model's forecasts ({name})") for name, out in outputs.items()}
-    full = checked["test"]
-    _refuse_unknown_origins(full, inputs["test"], source="the model's forecasts (test)", place="row")
-    for name, cut in checked.items():
-        if name != "test":
-            check_no_leakage(full, cut, cut_input=inputs[name])
-    truth = inputs["test"][["patient_id", "timestamp", "glucose_mg_dl"]]
-    evaluation = evaluate_forecasts(truth, full, horizons=horizons, warmup_min=warmup, source="the model's forecasts")
-    return GlucoseEvaluation(evaluation.horizons, warmup, leakage_checked=len(checked) > 1, points=evaluation.points)
+    horizons, warmup, _ = _options(options)
+    for name in inputs:
+        if name not in outputs:
+            raise TableError(f"the model's forecasts ({name})", "no output for this input")
+    checked = {
+        name: check_forecasts(outputs[name], frame, horizons=horizons, source=f"the model's forecasts ({name})")
+        for name, frame in inputs.items()
+    }
+    whole = whole_block_name(inputs)
+    for name in inputs:
+        if name != whole:
+            check_no_leakage(checked[whole], checked[name], cut_input=inputs[name], name=name)
+    truth = inputs[whole][["patient_id", "timestamp", "glucose_mg_dl"]]
+    evaluation = evaluate_forecasts(truth, checked[whole], horizons=horizons, warmup_min=warmup, source=f"the model's forecasts ({whole})")
+    return GlucoseEvaluation(
+        evaluation.horizons, warmup, leakage_checked=len(inputs) > 1, leakage_copies=len(inputs) - 1, points=evaluation.points
+    )
 
 
-def check_no_leakage(full: pd.DataFrame, cut: pd.DataFrame, *, cut_input: pd.DataFrame) -> None:
-    """Forecasts made on a cut copy must equal those made on the whole block at the same origins."""
+def check_no_leakage(full: pd.DataFrame, cut: pd.DataFrame, *, cut_input: pd.DataFrame, name: str | None = None) -> None:
+    """Forecasts made on a cut copy (``cut_input``, named ``name``) must equal those made on the whole block.
+
+    Compared at every origin the copy keeps; messages name the input, patient and origin, not the cut.
+    """
     keys = ["patient_id", "timestamp", "horizon_min"]
-    kept = cut_input[["patient_id", "timestamp"]]
-    expected = full.merge(kept, on=["patient_id", "timestamp"], how="inner")[[*keys, "predicted_mg_dl"]]
-    joined = expected.merge(cut[[*keys, "predicted_mg_dl"]], on=keys, how="left", suffixes=("_full", "_cut"))
-    if joined["predicted_mg_dl_cut"].isna().any():
-        row = joined[joined["predicted_mg_dl_cut"].isna()].iloc[0]
-        raise TableError("the model's forecasts", f"no forecast for patient {row['patient_id']} at {row['timestamp']} when later data is removed")
-    change = (joined["predicted_mg_dl_full"] - joined["predicted_mg_dl_cut"]).abs()
+    where = f" ({name})" if name else ""
+
+    def normalised(table: pd.DataFrame) -> pd.DataFrame:
+        return table.assign(
+            patient_id=table["patient_id"].astype(str),
+            timestamp=_nanoseconds(table["timestamp"]),
+            **({"horizon_min": table["horizon_min"].astype(np.float64)} if "horizon_min" in table.columns else {}),
+        )
+
+    kept = normalised(cut_input[["patient_id", "timestamp"]])
+    expected = normalised(full).merge(kept, on=["patient_id", "timestamp"], how="inner")[[*keys, "predicted_mg_dl"]]
+    joined = expected.merge(normalised(cut)[[*keys, "predicted_mg_dl"]], on=keys, how="left", suffixes=("_full", "_cut"))
+    lacking = joined["predicted_mg_dl_cut"].isna().to_numpy()
+    if lacking.any():
+        row = joined.iloc[int(np.flatnonzero(lacking)[0])]
+        raise TableError(
+            f"the model's forecasts{where}",
+            f"no {row['horizon_min']:g}-minute forecast for patient {row['patient_id']} at {row['timestamp']} when later readings are removed",
+        )
+    change = (joined["predicted_mg_dl_full"] - joined["predicted_mg_dl_cut"]).abs().to_numpy()
     if (change > LEAKAGE_TOLERANCE_MG_DL).any():
-        row = joined.iloc[int(change.to_numpy().argmax())]
+        row = joined.iloc[int(change.argmax())]
+        copy = f" (input {name})" if name else ""
         raise FutureLeakage(
             f"future leakage: the {row['horizon_min']:g}-minute forecast for patient {row['patient_id']} at "
             f"{row['timestamp']} is {row['predicted_mg_dl_full']:.2f} mg/dL with the whole block but "
-            f"{row['predicted_mg_dl_cut']:.2f} when data after {kept['timestamp'].max()} is removed; "
-            "forecasts may use only readings and events up to their origin"
+            f"{row['predicted_mg_dl_cut']:.2f} when later readings are removed{copy}; "
+            "forecasts may use only readings and events up to their origin",
+            input_name=name,
+            patient_id=str(row["patient_id"]),
+            origin=row["timestamp"],
+            horizon_min=int(row["horizon_min"]),
         )

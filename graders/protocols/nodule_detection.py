@@ -6,10 +6,22 @@ Medical Image Analysis 42, 2017): a candidate is a hit when its centre lies with
 radius of a reference nodule; at most 100 candidates per scan count; candidates on excluded
 findings are ignored; the CPM is the mean sensitivity at 1/8, 1/4, 1/2, 1, 2, 4 and 8 false
 positives per scan. The counting itself is ``graders.metrics.froc``.
+
+What crosses to a graded model: one row per public test series (``seriesuid``, the folder of
+its DICOM files), in an order shuffled per grading with the grader's ``rng``. The uids, the
+folders and their count are public (the DICOM headers hold the same uids); the order of the
+public list is not something the grader vouches for, and the scoring does not depend on it
+(scans are scored in sorted order, so the bootstrap interval is the same for any order).
+
+A model's output is bounded (``max_output_rows``: ``OUTPUT_ROWS_PER_SERIES`` times the scored
+candidates per scan, per input series), refused before it is read when larger; a candidate
+repeated at the same position of a series, exactly or within ``DUPLICATE_DISTANCE_MM``, is
+refused with its row.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pydicom
+from scipy.spatial import cKDTree
 
 from ..metrics.froc import (
     FP_RATES,
@@ -57,6 +70,10 @@ class VolumeBox:
 
 # A candidate may sit up to this far outside the outermost voxel centres (half a coarse voxel).
 BOX_MARGIN_MM = 2.5
+# Two candidates of a series closer than this are one candidate given twice.
+DUPLICATE_DISTANCE_MM = 1e-6
+# A model may return this many times the scored candidates per scan, per series (the rest is refused).
+OUTPUT_ROWS_PER_SERIES = 10
 
 
 @dataclass(frozen=True)
@@ -156,11 +173,12 @@ def check_candidates(
     source: str,
     place: str,
 ) -> pd.DataFrame:
-    """Refuse candidates on unknown series or outside their series' volume (checked tables)."""
+    """Refuse candidates on unknown series, repeated at one position, or outside their series' volume (checked tables)."""
     known = set(seriesuids)
     for index, uid in enumerate(candidates["seriesuid"]):
         if uid not in known:
             raise TableError(source, f"series {uid!r} is not one of the {len(known)} evaluated series", line=_line(candidates, index), place=place)
+    _refuse_repeated_positions(candidates, source=source, place=place)
     if boxes:
         xyz = candidates[["coordX", "coordY", "coordZ"]].to_numpy(dtype=np.float64)
         inside = np.ones(len(candidates), dtype=bool)
@@ -180,6 +198,35 @@ def check_candidates(
                 place=place,
             )
     return candidates
+
+
+def _refuse_repeated_positions(candidates: pd.DataFrame, *, source: str, place: str) -> None:
+    """Two candidates of one series within ``DUPLICATE_DISTANCE_MM`` of each other are refused.
+
+    Nearest-neighbour queries (memory linear in the candidates, even when all share one point).
+    """
+    xyz = candidates[["coordX", "coordY", "coordZ"]].to_numpy(dtype=np.float64).reshape(-1, 3)
+    found: list[tuple[int, int]] = []
+    for _, rows in candidates.groupby("seriesuid").indices.items():
+        if len(rows) < 2:
+            continue
+        distance, neighbour = cKDTree(xyz[rows]).query(xyz[rows], k=2, distance_upper_bound=DUPLICATE_DISTANCE_MM)
+        close = np.flatnonzero(distance[:, 1] <= DUPLICATE_DISTANCE_MM)
+        if close.size:
+            first = int(close[0])
+            other = int(neighbour[first, 0]) if int(neighbour[first, 0]) != first else int(neighbour[first, 1])
+            pair = sorted((int(rows[first]), int(rows[other])))
+            found.append((pair[1], pair[0]))
+    if found:
+        later, earlier = min(found)
+        x, y, z = xyz[later]
+        raise TableError(
+            source,
+            f"candidate ({x:g}, {y:g}, {z:g}) mm in series {candidates['seriesuid'].iloc[later]!r} repeats the one at "
+            f"{place} {_line(candidates, earlier)} (within {DUPLICATE_DISTANCE_MM:g} mm): one candidate per position",
+            line=_line(candidates, later),
+            place=place,
+        )
 
 
 def check_annotations(annotations: pd.DataFrame, *, seriesuids: Sequence[str], source: str) -> pd.DataFrame:
@@ -287,26 +334,41 @@ def volume_box(series_dir: Path) -> VolumeBox:
     return VolumeBox(tuple(points.min(axis=0)), tuple(points.max(axis=0)))
 
 
-def model_inputs(public_dir: Path, hidden_dir: Path, options: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
-    """What the model gets: one row per test series with the folder of its DICOM files."""
+def model_inputs(
+    public_dir: Path, hidden_dir: Path, options: Mapping[str, Any], *, rng: random.Random
+) -> dict[str, pd.DataFrame]:
+    """What the model gets: one row per test series with the folder of its DICOM files, in random order."""
     test_dir = public_dir / "ct" / "test"
     uids = read_series_list(test_dir / "seriesuids.csv")
     folders = series_folders(test_dir / "images")
     missing = [uid for uid in uids if uid not in folders]
     if missing:
         raise ValueError(f"{len(missing)} test series have no images, e.g. {missing[0]}")
+    rng.shuffle(uids)
     return {"test": pd.DataFrame({"seriesuid": uids, "series_dir": [str(folders[uid]) for uid in uids]})}
+
+
+def _max_candidates(options: Mapping[str, Any]) -> int:
+    return int(options.get("max_candidates_per_scan", MAX_CANDIDATES_PER_SCAN))
+
+
+def max_output_rows(name: str, model_input: pd.DataFrame, options: Mapping[str, Any]) -> int:
+    """A generous bound: ``OUTPUT_ROWS_PER_SERIES`` times the scored candidates per scan, per series."""
+    return OUTPUT_ROWS_PER_SERIES * _max_candidates(options) * len(model_input)
 
 
 def score_predictions(
     outputs: Mapping[str, object], *, inputs: Mapping[str, pd.DataFrame], hidden_dir: Path, options: Mapping[str, Any]
 ) -> FrocEvaluation:
     """Check a model's candidates and score them against the hidden test annotations."""
-    checked = check_frame(outputs["test"], CANDIDATES, source="the model's predictions")
+    source = "the model's predictions"
+    if "test" not in outputs:
+        raise TableError(source, "no output for the input")
     tested = inputs["test"]
-    scans = tested["seriesuid"].tolist()
+    checked = check_frame(outputs["test"], CANDIDATES, source=source, max_rows=max_output_rows("test", tested, options))
+    scans = sorted(tested["seriesuid"].astype(str))
     boxes = {uid: volume_box(Path(folder)) for uid, folder in zip(tested["seriesuid"], tested["series_dir"], strict=True)}
-    check_candidates(checked, seriesuids=scans, boxes=boxes, source="the model's predictions", place="row")
+    check_candidates(checked, seriesuids=scans, boxes=boxes, source=source, place="row")
     annotations = read_table(hidden_dir / "ct" / "test_annotations.csv", ANNOTATIONS)
     excluded_path = hidden_dir / "ct" / "test_annotations_excluded.csv"
     excluded = read_table(excluded_path, ANNOTATIONS) if excluded_path.exists() else None
@@ -317,7 +379,7 @@ def score_predictions(
         excluded=excluded,
         n_bootstrap=int(options.get("n_bootstrap", 1000)),
         seed=int(options.get("seed", 0)),
-        max_candidates_per_scan=int(options.get("max_candidates_per_scan", MAX_CANDIDATES_PER_SCAN)),
+        max_candidates_per_scan=_max_candidates(options),
     )
 
 
@@ -329,6 +391,7 @@ __all__ = [
     "VolumeBox",
     "evaluate_froc",
     "evaluate_froc_files",
+    "max_output_rows",
     "model_inputs",
     "score_predictions",
 ]

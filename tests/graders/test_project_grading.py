@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import sys
 import time
@@ -89,13 +90,13 @@ def test_the_sandbox_has_no_network_no_labels_no_lab_state_no_reference(small_bu
         paths["host_home"] = str(home_files[0])
     model = save(Probe(paths), tmp_path / "model")
     try:
-        outputs, _ = run_model(
+        predictions = run_model(
             model, {"test": pd.DataFrame({"x": [1]})}, read_only=[small_build / "public"],
             hidden=[small_build / "hidden", small_build / "secrets"], limits=Limits(cpus=1, memory_bytes=4 << 30, time_limit_seconds=120),
         )
     finally:
         shutil.rmtree(state)
-    seen = outputs["test"].iloc[0].to_dict()
+    seen = predictions.frame("test").iloc[0].to_dict()
     assert seen["network"] == "closed"
     assert seen["public"] and not seen["hidden"] and not seen["secrets"] and not seen["lab_state"]
     assert not seen.get("host_home", False)
@@ -190,7 +191,7 @@ def test_an_evaluation_is_recorded_in_mlflow_and_becomes_a_grade_result(small_bu
 
 
 def test_nodule_candidates_are_checked_against_each_series_volume(small_build):
-    inputs = nodule_detection.model_inputs(small_build / "public", small_build / "hidden", {})
+    inputs = nodule_detection.model_inputs(small_build / "public", small_build / "hidden", {}, rng=random.Random(0))
     annotations = pd.read_csv(small_build / "hidden" / "ct" / "test_annotations.csv")
     perfect = annotations.rename(columns={"diameter_mm": "probability"}).assign(probability=0.9)
     result = nodule_detection.score_predictions({"test": perfect}, inputs=inputs, hidden_dir=small_build / "hidden", options={"n_bootstrap": 50})

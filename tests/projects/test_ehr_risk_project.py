@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import shutil
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def small_build(small_build, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def graded_inputs(small_build, spec):
-    return protocol.model_inputs(small_build / "public", small_build / "hidden", dict(spec.evaluation))
+    return protocol.model_inputs(small_build / "public", small_build / "hidden", dict(spec.evaluation), rng=random.Random(0))
 
 
 def test_the_split_is_the_one_the_targets_were_measured_on(small_build):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def spec():
 
 @pytest.fixture(scope="module")
 def graded_inputs(small_build, spec):
-    return protocol.model_inputs(small_build / "public", small_build / "hidden", dict(spec.evaluation))
+    return protocol.model_inputs(small_build / "public", small_build / "hidden", dict(spec.evaluation), rng=random.Random(0))
 
 
 def _score(model, small_build, spec, inputs):

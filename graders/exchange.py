@@ -1,0 +1,94 @@
+"""nbgrader's collect, from inbounds that belong to one learner each.
+
+nbgrader's default exchange is one shared inbound folder every learner can write, so any learner
+can read, delete or forge another's submission (the known weakness of its shared-folder exchange).
+In this lab each learner's sandbox sees, as the course's inbound, a folder of their own
+(``<inbounds_root>/<learner>/``) and nothing of anyone else's. This collector reads those folders
+and only believes what each says about its owner: a submission folder named for another learner
+is refused, and a submission is copied without following links, FIFOs or devices, within size
+limits (folders and regular files only).
+
+Configure it in a course's nbgrader_config.py::
+
+    c.ExchangeFactory.collect = "practicum.graders.exchange.PrivateInboundCollect"
+    c.PrivateInboundCollect.inbounds_root = "/path/to/exchange-inbound/<course>"
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+from nbgrader.exchange.default.collect import ExchangeCollect
+from nbgrader.utils import parse_utc
+from traitlets import Integer, Unicode
+
+from practicum.sandbox.limits import MIB
+from practicum.sandbox.readback import TreeLimits, UnsafeFile, copy_tree
+
+_LEARNER = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
+
+
+class PrivateInboundCollect(ExchangeCollect):
+    inbounds_root = Unicode(
+        "",
+        help="Folder holding one inbound folder per learner (<learner>/<learner>+<assignment>+<timestamp>+<random>/).",
+    ).tag(config=True)
+    max_files = Integer(2000, help="Most files one submission may hold.").tag(config=True)
+    max_megabytes = Integer(500, help="Most megabytes one submission may hold.").tag(config=True)
+
+    def init_src(self) -> None:
+        if self.coursedir.course_id == "":
+            self.fail("No course id specified. Re-run with --course flag.")
+        root = Path(self.inbounds_root)
+        if not root.is_dir():
+            self.fail(f"No learner inbounds at {root} (set PrivateInboundCollect.inbounds_root)")
+        wanted = self.coursedir.student_id or "*"
+        records = defaultdict(list)
+        for owner_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
+            owner = owner_dir.name
+            if not _LEARNER.match(owner) or (wanted != "*" and owner != wanted):
+                continue
+            for entry in sorted(owner_dir.iterdir()):
+                record = self._record(owner, entry)
+                if record is not None:
+                    records[owner].append(record)
+        self.src_records = []
+        for found in records.values():
+            newest_first = sorted(found, key=lambda r: r["timestamp"], reverse=True)
+            self.src_records.append(newest_first[0])
+
+    def _record(self, owner: str, entry: Path) -> dict | None:
+        parts = entry.name.rsplit("+", 3)
+        if len(parts) < 3 or parts[1] != self.coursedir.assignment_id:
+            return None
+        if entry.is_symlink() or not entry.is_dir():
+            self.log.warning("Refusing %s: a submission is a folder, not a link or a file", entry)
+            return None
+        if parts[0] != owner:
+            self.log.warning("Refusing %s: it claims to be submitted by %s but lies in %s's inbound (forged?)", entry, parts[0], owner)
+            return None
+        try:
+            timestamp = parse_utc(parts[2])
+        except (ValueError, TypeError, OverflowError):
+            self.log.warning("Refusing %s: its timestamp %r cannot be read", entry, parts[2])
+            return None
+        return {"username": owner, "filename": f"{owner}/{entry.name}", "timestamp": timestamp}
+
+    def init_dest(self) -> None:
+        self.inbound_path = self.inbounds_root  # nbgrader's copy_files joins it with each record's filename
+        # Ownership is the folder a submission lies in, checked above; sandbox uids have no passwd entry.
+        self.check_owner = False
+
+    def do_copy(self, src: str, dest: str) -> None:
+        limits = TreeLimits(max_files=self.max_files, max_bytes=self.max_megabytes * MIB)
+        try:
+            copy_tree(src, dest, limits)
+        except UnsafeFile as error:
+            shutil.rmtree(dest, ignore_errors=True)
+            self.log.warning("Refusing the submission %s: %s", src, error)
+            return
+        os.chmod(dest, 0o755)

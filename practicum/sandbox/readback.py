@@ -1,0 +1,153 @@
+"""Reading what a sandbox (or a learner) wrote without trusting it.
+
+Every file is opened without following links (``O_NOFOLLOW``), without blocking on a FIFO
+(``O_NONBLOCK``), checked to be a regular file, and read up to a limit; folders are walked
+without following links and refused when they hold anything but folders and regular files.
+A hostile file therefore gets a clear error, never a read of a host file, a hang or a flood.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .limits import MIB, describe_bytes
+
+_CHUNK = 1024 * 1024
+
+
+class UnsafeFile(ValueError):
+    """A file or folder that is a link, a FIFO, a device, too big or too many."""
+
+
+@dataclass(frozen=True)
+class TreeLimits:
+    max_files: int = 10_000
+    max_bytes: int = 2048 * MIB
+    max_depth: int = 32
+
+
+def open_regular(path: str | Path, *, dir_fd: int | None = None) -> int:
+    """An fd of ``path`` if it is a regular file (not a link, FIFO, device or socket)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UnsafeFile(f"{path} is a symbolic link; only regular files are read") from None
+        raise UnsafeFile(f"{path} cannot be opened: {error.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise UnsafeFile(f"{path} is not a regular file; only regular files are read")
+    return fd
+
+
+def read_bounded(path: str | Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file, refusing one larger than ``max_bytes``."""
+    fd = open_regular(path)
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise UnsafeFile(f"{path} is larger than {describe_bytes(max_bytes)}")
+    return data
+
+
+def read_text_tail(path: str | Path, max_chars: int) -> str:
+    """The last ``max_chars`` characters of a regular text file (for messages)."""
+    fd = open_regular(path)
+    with os.fdopen(fd, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        handle.seek(max(0, size - 4 * max_chars))
+        return handle.read(4 * max_chars).decode(errors="replace")[-max_chars:]
+
+
+def walk_regular(folder: str | Path, limits: TreeLimits = TreeLimits()) -> Iterator[tuple[str, int]]:
+    """(relative posix path, size) of each regular file under ``folder``; UnsafeFile for anything else."""
+    top = Path(folder)
+    if top.is_symlink() or not top.is_dir():
+        raise UnsafeFile(f"{folder} is not a folder")
+    count, total = 0, 0
+    stack: list[tuple[Path, int]] = [(top, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > limits.max_depth:
+            raise UnsafeFile(f"{current} is nested more than {limits.max_depth} folders deep")
+        with os.scandir(current) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                relative = Path(entry.path).relative_to(top).as_posix()
+                mode = entry.stat(follow_symlinks=False).st_mode
+                if stat.S_ISDIR(mode):
+                    stack.append((Path(entry.path), depth + 1))
+                    continue
+                if not stat.S_ISREG(mode):
+                    kind = "a symbolic link" if stat.S_ISLNK(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
+                    raise UnsafeFile(f"{relative} in {folder} is {kind}; only folders and regular files are accepted")
+                count += 1
+                total += entry.stat(follow_symlinks=False).st_size
+                if count > limits.max_files:
+                    raise UnsafeFile(f"{folder} holds more than {limits.max_files} files")
+                if total > limits.max_bytes:
+                    raise UnsafeFile(f"{folder} holds more than {describe_bytes(limits.max_bytes)}")
+                yield relative, entry.stat(follow_symlinks=False).st_size
+
+
+def copy_tree(source: str | Path, destination: str | Path, limits: TreeLimits = TreeLimits(), *, mode: int = 0o644) -> str:
+    """Copy the folders and regular files of ``source`` (nothing else) and return their SHA-256.
+
+    The copy is what a sandbox then sees: the hash describes exactly the bytes that ran.
+    """
+    destination = Path(destination)
+    destination.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    for relative, _size in walk_regular(source, limits):
+        target = destination / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(target.parent, 0o755)
+        fd = open_regular(Path(source) / relative)
+        digest.update(relative.encode() + b"\0")
+        with os.fdopen(fd, "rb") as reader, open(target, "wb") as writer:
+            while chunk := reader.read(_CHUNK):
+                digest.update(chunk)
+                writer.write(chunk)
+        os.chmod(target, mode)
+    os.chmod(destination, 0o755)
+    return digest.hexdigest()
+
+
+def tree_hash(folder: str | Path, limits: TreeLimits = TreeLimits(), *, skip: frozenset[str] = frozenset()) -> str:
+    """SHA-256 over the relative paths and bytes of a folder's regular files (refusing anything else)."""
+    digest = hashlib.sha256()
+    for relative, _size in walk_regular(folder, limits):
+        if Path(relative).name in skip:
+            continue
+        fd = open_regular(Path(folder) / relative)
+        digest.update(relative.encode() + b"\0")
+        with os.fdopen(fd, "rb") as reader:
+            while chunk := reader.read(_CHUNK):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def extract_tar(archive: str | Path, destination: str | Path, limits: TreeLimits = TreeLimits()) -> None:
+    """Unpack a tar stream a sandbox produced: folders and regular files only, inside ``destination``."""
+    destination = Path(destination)
+    destination.mkdir(parents=True, exist_ok=True)
+    count, total = 0, 0
+    try:
+        with tarfile.open(archive, mode="r:") as tar:
+            for member in tar:
+                if not (member.isdir() or member.isreg()):
+                    raise UnsafeFile(f"{member.name} in the sandbox's archive is not a folder or a regular file")
+                count += 1
+                total += member.size
+                if count > limits.max_files or total > limits.max_bytes:
+                    raise UnsafeFile(f"the sandbox's archive holds more than {limits.max_files} files or {describe_bytes(limits.max_bytes)}")
+                tar.extract(member, destination, filter="data")
+    except tarfile.TarError as error:
+        raise UnsafeFile(f"the sandbox's archive cannot be read: {error}") from None
