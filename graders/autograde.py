@@ -14,6 +14,7 @@ grade one submission of a course at a time.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import uuid
 from collections.abc import Mapping
@@ -30,6 +31,8 @@ from practicum.sandbox.readback import UnsafeFile, tree_hash
 
 NBGRADER_MEMORY_BYTES = 2048 * MIB
 NBGRADER_SECONDS = 1800
+# The last line of a Python traceback: "nbformat.reader.NotJSONError: Notebook does not appear to be JSON: ..."
+_EXCEPTION_LINE = re.compile(r"^\s*(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt)(?::.*)?$")
 
 
 class AutogradeError(RuntimeError):
@@ -72,15 +75,16 @@ def autograde_submission(
     back afterwards (the formgrader runs as that uid)."""
     started = datetime.now(UTC)
     run_env = dict(env if env is not None else os.environ)
+    memory = NBGRADER_MEMORY_BYTES + kernel_memory_bytes
+    submitted = course_root / "submitted" / student / assignment
     try:
-        for verb in (["collect", assignment, "--update", "--student", student], ["autograde", assignment, "--student", student, "--force"]):
-            _nbgrader(nbgrader, verb, course_root, run_env, NBGRADER_MEMORY_BYTES + kernel_memory_bytes, seconds, what=f"{verb[0]} {assignment} for {student}")
+        _nbgrader(nbgrader, ["collect", assignment, "--update", "--student", student], course_root, run_env, memory, seconds, what=f"collect {assignment} for {student}")
+        if not submitted.is_dir():
+            raise AutogradeError(f"{student} has no submission of {assignment} in {course_id}")
+        _nbgrader(nbgrader, ["autograde", assignment, "--student", student, "--force"], course_root, run_env, memory, seconds, what=f"autograde {assignment} for {student}")
     finally:
         if owner_uid is not None:
             own(course_root, owner_uid, always=True)
-    submitted = course_root / "submitted" / student / assignment
-    if not submitted.is_dir():
-        raise AutogradeError(f"{student} has no submission of {assignment} in {course_id}")
     with Gradebook(f"sqlite:///{course_root / 'gradebook.db'}", course_id=course_id) as gradebook:
         try:
             submission = gradebook.find_submission(assignment, student)
@@ -122,8 +126,19 @@ def _nbgrader(nbgrader: str, verb: list[str], cwd: Path, env: dict[str, str], me
             out_of_memory = cgroup is not None and cgroup.usage().oom_kills > 0
             if out_of_memory:
                 raise AutogradeError(f"nbgrader {what} ran out of memory (the notebook's output or data is too large)")
-            tail = " | ".join(output.decode(errors="replace").strip().splitlines()[-3:])
-            raise AutogradeError(f"nbgrader {what} failed: {tail}")
+            raise AutogradeError(f"nbgrader {what} failed: {_failure(output)}")
     finally:
         if cgroup is not None:
             cgroup.remove()
+
+
+def _failure(output: bytes, limit: int = 300) -> str:
+    """Why nbgrader failed: the exception its last traceback ends on (nbgrader's own last lines only say
+    "see the above traceback"), else its last lines."""
+    lines = output.decode(errors="replace").strip().splitlines()
+    starts = [i for i, line in enumerate(lines) if line.strip() == "Traceback (most recent call last):"]
+    if starts:
+        cause = next((line.strip() for line in lines[starts[-1] + 1 :] if _EXCEPTION_LINE.match(line)), None)
+        if cause:
+            return cause[:limit]
+    return " | ".join(lines[-3:])[:limit]

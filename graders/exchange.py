@@ -91,4 +91,7 @@ class PrivateInboundCollect(ExchangeCollect):
             shutil.rmtree(dest, ignore_errors=True)
             self.log.warning("Refusing the submission %s: %s", src, error)
             return
+        # nbgrader dates a collected submission by its timestamp.txt, which the learner wrote (an unreadable
+        # one stops every later collect of the course): keep the folder's own timestamp, checked in _record.
+        (Path(dest) / "timestamp.txt").write_text(Path(src).name.rsplit("+", 3)[2])
         os.chmod(dest, 0o755)

@@ -1,7 +1,10 @@
 """Load a table a sandboxed model produced, after checking its Parquet metadata.
 
 A small file can claim millions of rows or gigabytes once decompressed; the footer says so
-before anything is decoded, so such a table is refused without being loaded.
+before anything is decoded, so such a table is refused without being loaded. The footer itself is
+attacker's Thrift, which a reader expands a few hundred times in memory (a column chunk of three
+bytes becomes a C++ object of hundreds): its length, in the file's last bytes, is checked before it
+is parsed.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from .tables import TableError
 
 MAX_COLUMNS = 64
 MAX_DECODED_BYTES = 1024 * MIB
+# A table of MAX_COLUMNS columns and a few row groups has a footer of tens of kilobytes.
+MAX_FOOTER_BYTES = 1 * MIB
+_MAGIC = b"PAR1"
 
 
 class OutputTooLarge(TableError):
@@ -29,8 +35,10 @@ def read_output_table(path: os.PathLike | str, *, max_rows: int, source: str, me
     """The table in ``path`` (Parquet), refused when empty, malformed or larger than allowed."""
     fd = open_regular(path)
     with os.fdopen(fd, "rb") as handle:
-        if os.fstat(handle.fileno()).st_size == 0:
+        size = os.fstat(handle.fileno()).st_size
+        if size == 0:
             raise TableError(source, "the model produced no table")
+        _refuse_large_footer(handle, size, source)
         try:
             parquet = pq.ParquetFile(handle)
             meta = parquet.metadata
@@ -52,3 +60,17 @@ def read_output_table(path: os.PathLike | str, *, max_rows: int, source: str, me
     if table.num_rows != meta.num_rows:
         raise TableError(source, "the Parquet table holds another number of rows than its footer says")
     return table.to_pandas()
+
+
+def _refuse_large_footer(handle, size: int, source: str) -> None:
+    """A Parquet file ends with its footer's length (4 bytes, little-endian) and the magic PAR1."""
+    if size < 2 * len(_MAGIC) + 4:
+        raise TableError(source, "not a Parquet table (too short)")
+    handle.seek(size - len(_MAGIC) - 4)
+    tail = handle.read(len(_MAGIC) + 4)
+    handle.seek(0)
+    if tail[4:] != _MAGIC:
+        raise TableError(source, "not a Parquet table (it does not end with PAR1)")
+    footer = int.from_bytes(tail[:4], "little")
+    if footer > MAX_FOOTER_BYTES:
+        raise OutputTooLarge(source, f"its Parquet footer is {describe_bytes(footer)}, more than {describe_bytes(MAX_FOOTER_BYTES)}")

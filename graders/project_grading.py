@@ -22,7 +22,7 @@ from practicum.contracts.project_spec import ProjectSpec, load_project_spec
 
 from .bounded_call import LimitExceeded, Refused, call_bounded
 from .grading_sandbox import Limits, Predictions, SandboxFailure, SandboxKind, parse_memory, run_model, stage_model
-from .mlflow_records import record_evaluation
+from .mlflow_records import grading_experiment, record_evaluation
 from .protocols import protocol_for
 from .protocols.glucose_forecasting import FutureLeakage
 from .tables import TableError
@@ -173,7 +173,8 @@ def grade_model(
     if tracking_uri:
         run_id = record_evaluation(
             tracking_uri=tracking_uri,
-            experiment=f"grading/{project.id}",
+            experiment=grading_experiment(project.id, learner),
+            learner=learner,
             run_name=f"{learner or 'submission'} {started:%Y-%m-%d %H:%M:%S}",
             metrics=metrics,
             targets=targets,

@@ -87,10 +87,14 @@ def kernel_launch(config: KernelSandbox, connection: dict, notebook_dir: str, ex
     if config.public_datasets:
         binds.append(Bind(config.public_datasets, "/datasets"))
         env["PRACTICUM_DATA_DIR"] = "/datasets"
+    # nbgrader writes the notebook it executes, hidden tests restored, into this folder first: the
+    # kernel gets the cells one by one, and the files there read as empty.
+    notebooks = tuple(sorted(str(path) for path in Path(notebook_dir).glob("*.ipynb")))
     spec = SandboxSpec(
         command=(python, "-m", "practicum.graders.sandboxed_kernel", "--inside", CONNECTION, *extra_args),
         host_uid=GRADING_UID,
         binds=tuple(binds),
+        hidden=notebooks,
         tmpfs=(Tmpfs("/home/jovyan", config.work_bytes),),
         files=(passwd, group, FileContent(CONNECTION, json.dumps(inside).encode()), *(FileContent(p, masked) for p in config.masked_files)),
         env=env,

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 from traitlets.config import Config
 
+from practicum.contracts.tracking import MLFLOW_PREFIX
+
 from . import services
 from .auth import configure_sso
 from .profiles import Profile, ProfileLimits, build_profiles, profiles_for
@@ -82,7 +84,12 @@ class KubernetesSettings:
     """The chart's ``custom.practicum`` values, typed. Keys are the field names."""
 
     lms_url: str
+    # MLflow itself (basic-auth app, --static-prefix /services/mlflow): for its admin only, the
+    # grader and the gateway. Sandboxes may not reach it (network policy) and have no password.
     mlflow_url: str
+    # The MLflow gateway (k8s/mlflow-gateway.yaml), the hub service "mlflow": the hub's proxy sends
+    # /services/mlflow/ there, and sandboxes track to it with their server's hub token.
+    mlflow_gateway_url: str
     gpus_available: bool = True
     profiles: ProfileLimits = ProfileLimits()
     cpu_guarantee_fraction: float = DEFAULT_CPU_GUARANTEE_FRACTION
@@ -191,9 +198,10 @@ def profile_list_by_group(
     return profile_list
 
 
-def singleuser_environment(s: KubernetesSettings) -> dict[str, str]:
+def singleuser_environment(s: KubernetesSettings) -> dict[str, Any]:
+    """KubeSpawner's environment: values, and callables of the spawner (MLflow's token and experiment)."""
     return {
-        "MLFLOW_TRACKING_URI": s.mlflow_url,
+        **services.mlflow_sandbox_environment(s.mlflow_gateway_url.rstrip("/") + MLFLOW_PREFIX),
         "PRACTICUM_DATA_DIR": SANDBOX_DATASETS,
         "JUPYTER_CONFIG_PATH": IMAGE_JUPYTER_CONFIG_DIR,
     }
@@ -242,6 +250,7 @@ def configure_kubernetes(
 
     services.configure_user_role(c)
     services.configure_lms_service(c, command=None, url=s.lms_url)
+    services.configure_mlflow_gateway(c, command=None, url=s.mlflow_gateway_url)
     # The idle culler is the chart's (values.yaml `cull`): it runs in the hub pod
     # with its own role. services.configure_idle_culler would start a second one.
 

@@ -46,19 +46,22 @@ def configure_local(c: Config, s: HubSettings) -> None:
     c.SandboxSpawner.sandbox_mode = s.sandbox
     c.SandboxSpawner.public_datasets_dir = s.public_datasets_dir
     c.SandboxSpawner.exchange_dir = s.exchange_dir
+    c.SandboxSpawner.exchange_inbound_dir = s.exchange_inbound_dir
+    c.SandboxSpawner.courses = [course.course_id for course in s.courses]
+    c.SandboxSpawner.uid_registry = s.sandbox_uid_registry
+    c.SandboxSpawner.spec_dir = s.sandbox_spec_dir
+    c.SandboxSpawner.launcher_python = s.python
+    # The only services a sandbox reaches (the bridge relays nothing else): the hub API and MLflow's gateway.
+    c.SandboxSpawner.egress = {"hub-api": [s.ip, s.hub_port], "mlflow": [s.ip, s.mlflow_gateway_port]}
     c.SandboxSpawner.jupyter_etc_dir = s.sandbox_jupyter_etc
-    c.SandboxSpawner.identity_dir = s.sandbox_identity_dir
     c.SandboxSpawner.code_dirs = list(s.code_dirs)
     c.SandboxSpawner.hidden_dirs = [s.state_dir]
     c.SandboxSpawner.masked_files = list(s.masked_files)
     c.SandboxSpawner.gpu_devices = list(s.gpus)
     limits = ProfileLimits(gpu_groups=tuple(s.gpu_groups))
     c.SandboxSpawner.profiles = [asdict(p) for p in build_profiles(bool(s.gpus), limits)]
-    c.SandboxSpawner.extra_env = {
-        **marker,
-        "MLFLOW_TRACKING_URI": s.mlflow_url,
-        "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-    }
+    c.SandboxSpawner.extra_env = {**marker, "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
+    c.Spawner.environment = services.mlflow_sandbox_environment(s.sandbox_mlflow_tracking_uri)
 
     services.configure_user_role(c)
     services.configure_lab_service(c, api_token=s.lab_api_token)
@@ -69,11 +72,24 @@ def configure_local(c: Config, s: HubSettings) -> None:
         environment={
             **marker,
             "PRACTICUM_LMS_DATABASE_URL": s.lms_database_url,
-            "PRACTICUM_LMS_MLFLOW_URL": s.mlflow_url,
+            "PRACTICUM_LMS_MLFLOW_URL": s.mlflow_public_url,
+        },
+    )
+    services.configure_mlflow_gateway(
+        c,
+        command=[s.python, "-m", "practicum.tracking"],
+        url=s.mlflow_gateway_url,
+        environment={
+            **marker,
+            **services.mlflow_gateway_environment(
+                upstream=s.mlflow_url,
+                users_file=str(state / "tracking" / "users.json"),
+                admin_password=s.mlflow_admin_password,
+            ),
         },
     )
     services.configure_idle_culler(c, python=s.python, timeout_seconds=s.cull_idle_seconds, environment=marker)
     singleuser = str(Path(bin_dir) / "jupyterhub-singleuser")
     for course in s.courses:
-        services.configure_formgrader(c, course, singleuser=singleuser, environment=marker)
+        services.configure_formgrader(c, course, singleuser=singleuser, python=s.python, environment=marker)
     services.configure_gpu_groups(c, s.gpu_groups)

@@ -1,4 +1,4 @@
-"""Hub services (LMS, MLflow link, idle culler, formgraders), their roles and groups.
+"""Hub services (LMS, MLflow gateway, idle culler, formgraders), their roles and groups.
 
 Shared by the local lab and the Kubernetes deployment: each function sets values
 on a traitlets ``Config`` and returns nothing else.
@@ -7,23 +7,30 @@ on a traitlets ``Config`` and returns nothing else.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from traitlets.config import Config
+
+from practicum.contracts.tracking import MLFLOW_ADMIN_USERNAME, MLFLOW_SERVICE, learner_experiment
 
 from .settings import CourseService
 
 LMS_SERVICE = "lms"
+# The hub-authenticated MLflow gateway (practicum.tracking): learners' only way to MLflow.
+MLFLOW_GATEWAY_SERVICE = MLFLOW_SERVICE
 CULLER_SERVICE = "idle-culler"
 LAB_SERVICE = "practicum-lab"
 
-# What a learner's server token may do: report activity, be reached, and let
-# nbgrader's JupyterHubAuthPlugin read the learner's course groups.
+# What a learner's server token may do: report activity, be reached, let
+# nbgrader's JupyterHubAuthPlugin read the learner's course groups, and sign
+# the learner's kernels in to MLflow (MLFLOW_TRACKING_TOKEN) through the gateway.
 SERVER_TOKEN_SCOPES = [
     "users:activity!user",
     "access:servers!server",
     "read:users:name!user",
     "read:users:groups!user",
+    f"access:services!service={MLFLOW_GATEWAY_SERVICE}",
 ]
 
 CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
@@ -63,8 +70,18 @@ def add_group(c: Config, name: str, users: Sequence[str] = ()) -> None:
 
 
 def configure_user_role(c: Config) -> None:
-    """Every user may open the LMS (through hub OAuth) besides their own server."""
-    add_role(c, {"name": "user", "scopes": ["self", f"access:services!service={LMS_SERVICE}"]})
+    """Every user may open the LMS and MLflow (through hub OAuth) besides their own server."""
+    add_role(
+        c,
+        {
+            "name": "user",
+            "scopes": [
+                "self",
+                f"access:services!service={LMS_SERVICE}",
+                f"access:services!service={MLFLOW_GATEWAY_SERVICE}",
+            ],
+        },
+    )
     c.Spawner.server_token_scopes = list(SERVER_TOKEN_SCOPES)
 
 
@@ -78,6 +95,52 @@ def configure_lms_service(
         service["environment"] = dict(environment or {})
     add_service(c, service)
     add_role(c, {"name": "lms-service", "services": [LMS_SERVICE], "scopes": list(LMS_SCOPES)})
+
+
+def configure_mlflow_gateway(
+    c: Config, *, command: Sequence[str] | None, url: str, environment: dict[str, str] | None = None
+) -> None:
+    """The MLflow gateway as a hub service at /services/mlflow/: managed (``command`` given) or external.
+
+    It needs no scopes of its own: it identifies each request's user with that user's token (or
+    its OAuth cookie), which must carry ``access:services!service=mlflow`` (the user role and the
+    server token scopes above grant it).
+    """
+    service: dict = {"name": MLFLOW_GATEWAY_SERVICE, "url": url, "oauth_no_confirm": True, "display": True}
+    if command:
+        service["command"] = list(command)
+        service["environment"] = dict(environment or {})
+    add_service(c, service)
+
+
+def mlflow_gateway_environment(*, upstream: str, users_file: str, admin_password: str) -> dict[str, str]:
+    """The gateway's own settings (practicum.tracking.settings), besides what JupyterHub gives a service."""
+    return {
+        "PRACTICUM_TRACKING_UPSTREAM": upstream,
+        "PRACTICUM_TRACKING_USERS_FILE": users_file,
+        "MLFLOW_TRACKING_USERNAME": MLFLOW_ADMIN_USERNAME,
+        "MLFLOW_TRACKING_PASSWORD": admin_password,
+    }
+
+
+def mlflow_sandbox_environment(tracking_uri: str) -> dict[str, str | Callable[[Any], str]]:
+    """What a learner's server (and so every kernel) needs for ``mlflow.start_run()`` to just work.
+
+    The gateway at ``tracking_uri`` takes the server's own hub token as ``Bearer`` (MLflow's client
+    sends ``MLFLOW_TRACKING_TOKEN``); the personal experiment ``learners/<name>`` is the learner's
+    (the gateway creates it on first sight, and MLflow creates it on first use otherwise).
+    Callables are JupyterHub's per-spawn environment values (``Spawner.environment``).
+    """
+    return {"MLFLOW_TRACKING_URI": tracking_uri, "MLFLOW_TRACKING_TOKEN": _server_token, "MLFLOW_EXPERIMENT_NAME": _personal_experiment}
+
+
+# Named functions rather than lambdas: the same settings then make equal configurations.
+def _server_token(spawner: Any) -> str:
+    return spawner.api_token
+
+
+def _personal_experiment(spawner: Any) -> str:
+    return learner_experiment(spawner.user.name)
 
 
 def configure_idle_culler(c: Config, *, python: str, timeout_seconds: int, environment: dict[str, str] | None = None) -> None:
@@ -106,15 +169,20 @@ def formgrader_command(singleuser: str) -> list[str]:
 
 
 def configure_formgrader(
-    c: Config, course: CourseService, *, singleuser: str, environment: dict[str, str] | None = None
+    c: Config, course: CourseService, *, singleuser: str, python: str = "", environment: dict[str, str] | None = None
 ) -> None:
-    """nbgrader's formgrader for one course, reachable by the course's instructors only."""
+    """nbgrader's formgrader for one course, reachable by the course's instructors only; in its
+    sandbox (as the course's unprivileged uid) when the course has a launch spec."""
+    if course.launch_spec:
+        command = [python, "-m", "practicum.sandbox.serve", course.launch_spec]
+    else:
+        command = formgrader_command(singleuser)
     add_service(
         c,
         {
             "name": course.service_name,
             "url": f"http://127.0.0.1:{course.port}",
-            "command": formgrader_command(singleuser),
+            "command": command,
             "cwd": course.root,
             "environment": {"JUPYTERHUB_DEFAULT_URL": "/lab", **(environment or {})},
             "oauth_no_confirm": True,

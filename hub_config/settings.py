@@ -10,6 +10,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from practicum.contracts.tracking import MLFLOW_PREFIX
+
 SETTINGS_ENV = "PRACTICUM_HUB_SETTINGS"
 
 
@@ -21,6 +23,8 @@ class CourseService:
     root: str
     port: int
     instructors: tuple[str, ...] = ()
+    # The formgrader's sandbox launch spec (practicum.sandbox.serve); empty: an unconfined process.
+    launch_spec: str = ""
 
     @property
     def service_name(self) -> str:
@@ -46,12 +50,19 @@ class HubSettings:
     proxy_api_port: int = 8001
     lms_port: int = 8090
     lms_database_url: str = ""
-    mlflow_url: str = "http://127.0.0.1:5000"
+    # MLflow itself (basic-auth app, --static-prefix MLFLOW_PREFIX), for its admin only: the grader,
+    # the LMS and the gateway. Learners reach it through the gateway (hub service "mlflow").
+    mlflow_url: str = "http://127.0.0.1:5000" + MLFLOW_PREFIX
+    mlflow_gateway_port: int = 5001
+    mlflow_admin_password: str = ""
     proxy_command: tuple[str, ...] = ("configurable-http-proxy",)
     public_datasets_dir: str = ""
     exchange_dir: str = ""
+    # The learners' own nbgrader inbounds: <course>/<learner>/ (see hub_config.sandbox).
+    exchange_inbound_dir: str = ""
     sandbox_jupyter_etc: str = ""
-    sandbox_identity_dir: str = ""
+    sandbox_uid_registry: str = ""
+    sandbox_spec_dir: str = ""
     sandbox: str = "bubblewrap"
     code_dirs: tuple[str, ...] = ()
     masked_files: tuple[str, ...] = ()
@@ -77,6 +88,21 @@ class HubSettings:
     @property
     def lms_url(self) -> str:
         return f"http://{self.ip}:{self.lms_port}"
+
+    @property
+    def mlflow_gateway_url(self) -> str:
+        """Where the hub's proxy sends /services/mlflow/ (the gateway service's url)."""
+        return f"http://{self.ip}:{self.mlflow_gateway_port}"
+
+    @property
+    def sandbox_mlflow_tracking_uri(self) -> str:
+        """MLFLOW_TRACKING_URI of a learner's kernel: the gateway, directly (egress to its port only)."""
+        return self.mlflow_gateway_url + MLFLOW_PREFIX
+
+    @property
+    def mlflow_public_url(self) -> str:
+        """The MLflow UI in a browser, through the hub's proxy and the gateway."""
+        return f"{self.public_url}{MLFLOW_PREFIX}/"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)

@@ -1,24 +1,39 @@
-"""The embedded lab's spawner: a local process per learner, confined by bubblewrap,
-started from a sandbox profile (CPU, or GPU with its own device)."""
+"""The embedded lab's spawner: a local process per learner, confined by the lab's sandbox,
+started from a sandbox profile (CPU, or GPU with its own device).
+
+The process JupyterHub starts and watches is the sandbox launcher (``practicum.sandbox.serve``,
+root): it puts the learner's server in its own cgroup (the profile's memory, CPU and a process
+limit), runs it as the learner's own unprivileged host uid with no network of its own, and relays
+only the proxy's connections in and the hub API and MLflow gateway out.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
+import re
+import sys
+from pathlib import Path
 from typing import Any
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from tornado import web
 from traitlets import Dict, List, Unicode, default
 
+from practicum.sandbox.identity import UidRegistry, own
+from practicum.sandbox.limits import Limits
+
 from .gpu_pool import GPUPool
 from .profiles import Profile, pick_profile, profiles_for
 from .sandbox import (
     SANDBOX_DATASETS,
     SANDBOX_JUPYTER_CONFIG,
-    SandboxMounts,
-    bubblewrap_command,
+    SERVER_PIDS,
+    ServerMounts,
     bubblewrap_path,
+    learner_server,
+    server_network,
 )
 
 _pools: dict[tuple[str, ...], GPUPool] = {}
@@ -51,8 +66,21 @@ class SandboxSpawner(SimpleLocalProcessSpawner):
         "'none' runs it as a plain local process (for machines without bubblewrap).",
     )
     public_datasets_dir = Unicode(config=True, help="Host folder of the public dataset splits, mounted read-only.")
-    exchange_dir = Unicode(config=True, help="Host folder of the nbgrader exchange.")
-    identity_dir = Unicode(config=True, help="Host folder with the sandboxes' passwd and group files.")
+    exchange_dir = Unicode(config=True, help="Host folder of the nbgrader exchange (released assignments), mounted read-only.")
+    exchange_inbound_dir = Unicode(
+        config=True,
+        help="Host folder of the learners' own nbgrader inbounds: <course>/<learner>/ is mounted, writable, "
+        "as the course's inbound in that learner's sandbox only.",
+    )
+    courses = List(Unicode(), config=True, help="Course ids whose inbound each sandbox gets.")
+    uid_registry = Unicode(config=True, help="JSON file of the learners' unprivileged host uids (kept across restarts).")
+    spec_dir = Unicode(config=True, help="Folder (root only) where each sandbox's launch spec is written.")
+    egress = Dict(
+        config=True,
+        help="Services a sandbox may reach, name -> [host, port] on the host's loopback (the hub API, the MLflow gateway); "
+        "inside the sandbox each is at 127.0.0.1 on the same port. Nothing else is reachable.",
+    )
+    launcher_python = Unicode(sys.executable, config=True, help="Python that runs the sandbox launcher (practicum.sandbox.serve).")
     jupyter_etc_dir = Unicode(config=True, help="Host folder of Jupyter configuration for sandboxes (JUPYTER_CONFIG_PATH).")
     code_dirs = List(Unicode(), config=True, help="Host folders the kernel needs read-only (Python, venv, lab code).")
     hidden_dirs = List(Unicode(), config=True, help="Folders inside code_dirs that sandboxes must not see.")
@@ -60,6 +88,7 @@ class SandboxSpawner(SimpleLocalProcessSpawner):
     extra_env = Dict(config=True, help="Environment variables set in every sandbox.")
 
     _base_cmd: list[str] | None = None
+    _launching = False
     active_profile: Profile | None = None
 
     @default("options_form")
@@ -123,6 +152,8 @@ class SandboxSpawner(SimpleLocalProcessSpawner):
         return env
 
     def get_args(self) -> list[str]:
+        if self._launching:
+            return []  # the launcher takes its command from the spec file
         args = super().get_args()
         if not self.sandboxed and os.geteuid() == 0:
             args.append("--ServerApp.allow_root=True")
@@ -149,11 +180,15 @@ class SandboxSpawner(SimpleLocalProcessSpawner):
             self._base_cmd = list(self.cmd)
         try:
             os.makedirs(self.home_dir, mode=0o755, exist_ok=True)
-            self.cmd = self._sandbox_prefix(gpus) + self._base_cmd
+            if self.sandboxed:
+                self.cmd = self._launcher_command(profile, gpus)
+                self._launching = True
             return await super().start()
         except BaseException:
             pool.release(self._gpu_owner)
             raise
+        finally:
+            self._launching = False
 
     async def stop(self, now: bool = False) -> None:
         try:
@@ -161,22 +196,60 @@ class SandboxSpawner(SimpleLocalProcessSpawner):
         finally:
             gpu_pool_for(self.gpu_devices).release(self._gpu_owner)
 
-    def _sandbox_prefix(self, gpus: list[str]) -> list[str]:
-        if not self.sandboxed:
-            return []
-        mounts = SandboxMounts(
+    def _launcher_command(self, profile: Profile, gpus: list[str]) -> list[str]:
+        """Write this server's launch spec and return the command that starts the launcher on it."""
+        bubblewrap_path()  # a clear error now rather than a launcher that dies
+        if not self.port:
+            from jupyterhub.utils import random_port
+
+            self.port = random_port()
+        uid = UidRegistry(self.uid_registry).uid_for("learner", self.user.name)
+        own(self.home_dir, uid)
+        inbounds = {course: self._inbound(course, uid) for course in self.courses}
+        mounts = ServerMounts(
             home_on_host=self.home_dir,
             home=self.sandbox_home,
             public_datasets=self.public_datasets_dir,
             exchange=self.exchange_dir,
             jupyter_etc=self.jupyter_etc_dir,
+            private_inbounds=inbounds,
             code_dirs=self.code_dirs,
             hidden_dirs=self.hidden_dirs,
             masked_files=self.masked_files,
             gpu_devices=gpus,
-            identity_dir=self.identity_dir or None,
         )
-        return bubblewrap_command(mounts, bwrap=bubblewrap_path())
+        memory = int(self.mem_limit or 4 * 1024**3)
+        limits = Limits(memory_bytes=memory, cpus=float(self.cpu_limit or 1), pids=SERVER_PIDS, tmp_bytes=memory)
+        launch = learner_server(
+            mounts,
+            command=[*self._base_cmd, *self.get_args()],
+            env=self.get_env(),
+            host_uid=uid,
+            limits=limits,
+            network=server_network(self.port, {name: (host, int(port)) for name, (host, port) in self.egress.items()}),
+            name=_cgroup_name(self.user.name, self.name),
+        )
+        os.makedirs(self.spec_dir, mode=0o700, exist_ok=True)
+        path = Path(self.spec_dir) / f"{_cgroup_name(self.user.name, self.name)}.json"
+        launch.write(path)
+        return [self.launcher_python, "-m", "practicum.sandbox.serve", str(path)]
+
+    def _inbound(self, course: str, uid: int) -> str:
+        """This learner's own inbound of ``course``: theirs to write, readable by the course's graders."""
+        folder = Path(self.exchange_inbound_dir) / course / self.user.name
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chown(folder, uid, uid)
+        folder.chmod(0o755)
+        return str(folder)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def _cgroup_name(user: str, server: str) -> str:
+    """A cgroup (and spec file) name per server, distinct even when names differ only in odd characters."""
+    digest = hashlib.sha256(f"{user}/{server}".encode()).hexdigest()[:10]
+    return f"server-{_UNSAFE.sub('_', user)[:80]}-{_UNSAFE.sub('_', server or 'default')[:20]}-{digest}"
 
 
 def _tuple_or_none(value: Any) -> tuple[str, ...] | None:

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 import httpx
 
 from practicum.contracts.grade_result import GradeResult
-from practicum.graders.autograde import autograde_submission
+from practicum.contracts.tracking import MLFLOW_ADMIN_USERNAME
 from practicum.graders.results import assignment_result
 from practicum.hub_client import HubClient
+from practicum.lab.autograding import autograde_in_lab
 from practicum.lab.courses import load_catalog
 from practicum.lab.errors import LabError
 from practicum.lab.health import check_lab
-from practicum.lab.layout import venv_bin
 from practicum.lab.secrets import load_or_create_secrets
 from practicum.lab.settings import LabSettings
 from practicum.lab.state import LabState, read_state
@@ -52,6 +52,7 @@ print(json.dumps({
     "datasets_read_only": datasets_read_only,
     "versions": {m.__name__: m.__version__ for m in (torch, monai, pydicom, sklearn, mlflow)},
     "mlflow_run_id": run.info.run_id,
+    "mlflow_experiment_id": run.info.experiment_id,
 }))
 """
 
@@ -141,8 +142,9 @@ def run_demo(settings: LabSettings, say: Say = print, learner: str = "demo-learn
             say(f"ran a cell in the sandbox: datasets {report['datasets']}, read-only: {report['datasets_read_only']}")
             say("ML stack in the sandbox: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()))
             run_id = report["mlflow_run_id"]
-            _check_mlflow_run(state.mlflow_url, run_id)
-            say(f"the sandbox logged MLflow run {run_id}: {state.mlflow_url}/#/experiments/0/runs/{run_id}")
+            _check_mlflow_run(state.mlflow_url, run_id, load_or_create_secrets(settings.layout.secrets_file).mlflow_admin_password)
+            say(f"the sandbox logged MLflow run {run_id} in {learner}'s own experiment, through the hub-authenticated gateway: "
+                f"{state.public_url}/services/mlflow/#/experiments/{report['mlflow_experiment_id']}/runs/{run_id}")
 
             listing = hub.run_code(learner, NBGRADER_LIST_CELL, timeout=120)
             seen = DEMO_ASSIGNMENT in listing.stdout
@@ -159,7 +161,7 @@ def run_demo(settings: LabSettings, say: Say = print, learner: str = "demo-learn
             hub.stop_server(learner)
             say(f"stopped {learner}'s sandbox")
 
-        grade = _autograde(settings, learner)
+        grade = _autograde(settings, state, learner)
         say(f"autograded: {grade.metrics['points']:g}/{grade.metrics['max_points']:g} points, passed={grade.passed}")
         tokens = bootstrap_demo(settings.layout.lms_database_url, learner=learner)
         say("LMS: synced the catalog, created the demo organisation, HR token and interview profile")
@@ -167,19 +169,15 @@ def run_demo(settings: LabSettings, say: Say = print, learner: str = "demo-learn
     return DemoResult(learner, spawn_seconds, run_id, report["datasets"], seen, grade, lms)
 
 
-def _autograde(settings: LabSettings, learner: str) -> GradeResult:
-    outcome = autograde_submission(
-        settings.layout.courses / DEMO_COURSE,
-        DEMO_COURSE,
-        DEMO_ASSIGNMENT,
-        learner,
-        nbgrader=str(venv_bin() / "nbgrader"),
-    )
+def _autograde(settings: LabSettings, state: LabState, learner: str) -> GradeResult:
+    """Grade as the lab's grader would: nbgrader outside, the notebook in the sandboxed grading kernel."""
+    outcome = autograde_in_lab(settings.layout, DEMO_COURSE, DEMO_ASSIGNMENT, learner, sandboxed=state.sandbox == "bubblewrap")
     return assignment_result(outcome)
 
 
-def _check_mlflow_run(mlflow_url: str, run_id: str) -> None:
-    response = httpx.get(f"{mlflow_url}/api/2.0/mlflow/runs/get", params={"run_id": run_id}, timeout=10)
+def _check_mlflow_run(mlflow_url: str, run_id: str, admin_password: str) -> None:
+    response = httpx.get(f"{mlflow_url}/api/2.0/mlflow/runs/get", params={"run_id": run_id}, timeout=10,
+                         auth=(MLFLOW_ADMIN_USERNAME, admin_password))
     if response.status_code != 200:
         raise LabError(f"MLflow does not know run {run_id}: HTTP {response.status_code}")
     metrics = {m["key"]: m["value"] for m in response.json()["run"]["data"].get("metrics", [])}

@@ -12,7 +12,7 @@ from practicum import __version__
 from practicum.lab.errors import LabError
 
 from .datasets_commands import add_datasets_commands
-from .eval_commands import add_eval_commands, add_grade_command, add_reference_command
+from .eval_commands import add_autograde_command, add_eval_commands, add_grade_command, add_reference_command
 from .lab_commands import add_lab_commands
 from .lms_commands import add_lms_group, default_to_lab_database
 
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_commands(sub)
     add_grade_command(sub)
     add_reference_command(sub)
+    add_autograde_command(sub, common)
     add_lms_group(sub)
     return parser
 

@@ -141,6 +141,23 @@ def add_reference_command(sub: argparse._SubParsersAction) -> None:
     reference.set_defaults(func=cmd_reference)
 
 
+def add_autograde_command(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    autograde = sub.add_parser(
+        "autograde",
+        parents=[common],
+        help="autograde a learner's nbgrader submission in the lab, the notebook in the grading sandbox",
+        description="Collect the learner's latest submission of an assignment from their own inbound, run the "
+        "notebook (hidden tests included) in the sandboxed grading kernel (no network, unprivileged, the lab's state "
+        "absent), and record the score in the course's gradebook. Formgraders do not autograde: this is the grader's job.",
+        epilog="Example: practicum autograde intro_medical_ai welcome --student ada",
+    )
+    autograde.add_argument("course", help="course id (courses/catalog.yaml)")
+    autograde.add_argument("assignment", help="assignment name")
+    autograde.add_argument("--student", required=True, help="the learner's hub name")
+    autograde.add_argument("--json", action="store_true", help="print one JSON object")
+    autograde.set_defaults(func=cmd_autograde)
+
+
 def _emit(args: argparse.Namespace, payload: dict[str, Any], lines: list[str]) -> None:
     if args.json:
         print(json.dumps(payload, indent=2, default=str))
@@ -298,3 +315,22 @@ def cmd_reference(args: argparse.Namespace) -> int:
         passed = result.passed
     _emit(args, payload, lines)
     return 0 if passed else 1
+
+
+def cmd_autograde(args: argparse.Namespace) -> int:
+    from practicum.graders.autograde import AutogradeError
+    from practicum.lab.autograding import autograde_in_lab
+    from practicum.lab.layout import StateLayout, default_state_dir
+    from practicum.lab.preflight import resolve_sandbox_mode
+
+    layout = StateLayout(Path(args.state_dir) if args.state_dir else default_state_dir())
+    if not (layout.courses / args.course).is_dir():
+        raise LabError(f"no course {args.course!r} in {layout.courses} (start the lab once: practicum up)")
+    try:
+        outcome = autograde_in_lab(layout, args.course, args.assignment, args.student, sandboxed=resolve_sandbox_mode("auto") == "bubblewrap")
+    except AutogradeError as error:
+        raise LabError(str(error)) from None
+    payload = {"course": outcome.course_id, "assignment": outcome.assignment, "student": outcome.student,
+               "score": outcome.score, "max_score": outcome.max_score, "code_hash": outcome.code_hash}
+    _emit(args, payload, [f"{outcome.student}: {outcome.score:g}/{outcome.max_score:g} points on {outcome.course_id}/{outcome.assignment}"])
+    return 0

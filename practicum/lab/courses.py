@@ -11,7 +11,11 @@ from pathlib import Path
 
 import yaml
 
+from practicum.graders.sandboxed_kernel import KERNEL_NAME as GRADING_KERNEL
+
 from .errors import LabError
+
+COLLECTOR = "practicum.graders.exchange.PrivateInboundCollect"
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,10 @@ def load_catalog(courses_dir: Path) -> list[Course]:
     return courses
 
 
-def course_nbgrader_config(course_id: str, exchange_root: Path) -> str:
+def course_nbgrader_config(course_id: str, exchange_root: Path, inbounds_root: Path, *, sandboxed: bool = True) -> str:
+    """The course's nbgrader settings: its exchange, a collector that reads each learner's own inbound,
+    and (``sandboxed``) notebooks executed for grading by the sandboxed grading kernel."""
+    kernel = [f"c.Execute.kernel_name = {GRADING_KERNEL!r}"] if sandboxed else []
     return "\n".join(
         [
             "# Written by practicum: the instructor's view of this course.",
@@ -74,19 +81,32 @@ def course_nbgrader_config(course_id: str, exchange_root: Path) -> str:
             "c.CourseDirectory.root = __import__('os').path.dirname(__file__)",
             f"c.Exchange.root = {str(exchange_root)!r}",
             "c.Exchange.path_includes_course = True",
+            f"c.ExchangeFactory.collect = {COLLECTOR!r}",
+            f"c.PrivateInboundCollect.inbounds_root = {str(inbounds_root / course_id)!r}",
+            *kernel,
             "",
         ]
     )
 
 
-def prepare_course(course: Course, courses_dir: Path, course_root: Path, exchange_root: Path, env: Mapping[str, str]) -> None:
+def prepare_course(
+    course: Course,
+    courses_dir: Path,
+    course_root: Path,
+    exchange_root: Path,
+    inbounds_root: Path,
+    env: Mapping[str, str],
+    *,
+    sandboxed: bool = True,
+) -> None:
     """Copy the course's sources into its course folder and release its assignments when they changed."""
     sources = {name: courses_dir / course.course_id / "source" / name for name in course.assignments}
     sources |= {project: project_notebooks(courses_dir, project) for project in course.projects}
     course_root.mkdir(parents=True, exist_ok=True)
     for name, folder in sources.items():
         shutil.copytree(folder, course_root / "source" / name, dirs_exist_ok=True, ignore=_NOT_SOURCES)
-    (course_root / "nbgrader_config.py").write_text(course_nbgrader_config(course.course_id, exchange_root))
+    (course_root / "nbgrader_config.py").write_text(course_nbgrader_config(course.course_id, exchange_root, inbounds_root, sandboxed=sandboxed))
+    (inbounds_root / course.course_id).mkdir(parents=True, exist_ok=True)
     for assignment in sources:
         stamp = course_root / f".released-{assignment}"
         digest = _folder_digest(course_root / "source" / assignment)

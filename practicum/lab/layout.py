@@ -68,12 +68,31 @@ class StateLayout:
         return self.root / "exchange"
 
     @property
+    def exchange_inbound(self) -> Path:
+        """Each learner's own nbgrader inbound: <course>/<learner>/ (only theirs is in their sandbox)."""
+        return self.root / "exchange-inbound"
+
+    @property
     def sandbox_jupyter_etc(self) -> Path:
         return self.root / "sandbox-etc-jupyter"
 
     @property
-    def sandbox_identity(self) -> Path:
-        return self.root / "sandbox-identity"
+    def sandbox_specs(self) -> Path:
+        """The launch specs of sandboxes (root only: they name host paths)."""
+        return self.hub / "sandboxes"
+
+    @property
+    def sandbox_uids(self) -> Path:
+        return self.hub / "sandbox-uids.json"
+
+    @property
+    def grading_kernels(self) -> Path:
+        """The sandboxed grading kernelspec and its settings (on JUPYTER_PATH of graders only)."""
+        return self.root / "grading-kernels"
+
+    @property
+    def formgrader_homes(self) -> Path:
+        return self.root / "formgrader-homes"
 
     @property
     def lms(self) -> Path:
@@ -87,6 +106,11 @@ class StateLayout:
         for folder in (self.root, self.logs, self.hub, self.mlflow, self.homes, self.courses, self.lms):
             folder.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o700)
-        # The exchange is where learners fetch and submit: everyone may write, only owners delete.
+        # Released assignments: written by the courses' formgraders, read-only in learners' sandboxes.
         self.exchange.mkdir(parents=True, exist_ok=True)
-        self.exchange.chmod(0o1777)
+        self.exchange.chmod(0o755)
+        for folder in (self.exchange_inbound, self.formgrader_homes):
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(0o755)
+        self.sandbox_specs.mkdir(parents=True, exist_ok=True)
+        self.sandbox_specs.chmod(0o700)

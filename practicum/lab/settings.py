@@ -15,6 +15,7 @@ class Ports:
     hub_api: int = 8081
     proxy_api: int = 8001
     mlflow: int = 5000
+    mlflow_gateway: int = 5001
     lms: int = 8090
     formgrader_base: int = 8100
 
@@ -27,6 +28,7 @@ class Ports:
             proxy_api=public + 2,
             lms=public + 3,
             mlflow=public + 4,
+            mlflow_gateway=public + 5,
             formgrader_base=public + 10,
         )
 
@@ -37,6 +39,7 @@ class Ports:
             "JupyterHub (hub API)": self.hub_api,
             "proxy API": self.proxy_api,
             "MLflow": self.mlflow,
+            "MLflow gateway": self.mlflow_gateway,
             "LMS API": self.lms,
         }
         for i in range(course_count):

@@ -11,16 +11,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from practicum.contracts.project_modules import reference_modules
 from practicum.hub_config.profiles import detect_gpus
-from practicum.hub_config.sandbox import SANDBOX_EXCHANGE, write_identity_files
+from practicum.hub_config.sandbox import SANDBOX_EXCHANGE
 from practicum.hub_config.settings import SETTINGS_ENV, CourseService, HubSettings
 from practicum.hub_config.singleuser import write_singleuser_config
 
-from . import preflight
+from . import mlflow_server, preflight, sandboxes
 from .courses import Course, load_catalog, prepare_course
 from .errors import LabError
 from .health import ServiceHealth, check_endpoint
@@ -90,12 +89,21 @@ def start_lab(settings: LabSettings, progress: ProgressCallback | None = None) -
     lab_id = uuid.uuid4().hex
     env = _base_env(lab_id)
     hub_settings = _hub_settings(settings, secrets, lab_id, sandbox, datasets_dir, courses)
+    write_singleuser_config(layout.sandbox_jupyter_etc, exchange_root=_exchange_in_sandbox(sandbox, layout.exchange))
+    sandboxes.prepare_grading_kernel(layout, datasets_dir)
+    for course, service in zip(courses, hub_settings.courses, strict=True):
+        prepare_course(
+            course, settings.courses_dir, Path(service.root), layout.exchange, layout.exchange_inbound, env, sandboxed=sandbox == "bubblewrap"
+        )
+    if sandbox == "bubblewrap":
+        sandboxes.sweep_leftovers()
+        services = []
+        for service in hub_settings.courses:
+            sandboxes.give_course_to_its_uid(layout, service)
+            services.append(replace(service, launch_spec=str(sandboxes.write_formgrader_spec(layout, hub_settings, service))))
+        hub_settings = replace(hub_settings, courses=tuple(services))
     layout.hub_settings_file.write_text(hub_settings.to_json())
     layout.hub_settings_file.chmod(0o600)
-    write_singleuser_config(layout.sandbox_jupyter_etc, exchange_root=_exchange_in_sandbox(sandbox, layout.exchange))
-    write_identity_files(str(layout.sandbox_identity))
-    for course, service in zip(courses, hub_settings.courses, strict=True):
-        prepare_course(course, settings.courses_dir, Path(service.root), layout.exchange, env)
 
     state = LabState(
         lab_id=lab_id,
@@ -112,8 +120,7 @@ def start_lab(settings: LabSettings, progress: ProgressCallback | None = None) -
         lab.processes["mlflow"] = start_process(
             "mlflow",
             _mlflow_command(settings),
-            # MLflow's job runner starts a pool of workers the lab does not use.
-            env={**env, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+            env=mlflow_server.mlflow_environment(env, layout, secrets),
             log_dir=layout.logs,
             cwd=layout.mlflow,
         )
@@ -204,15 +211,19 @@ def _hub_settings(
         proxy_api_port=ports.proxy_api,
         lms_port=ports.lms,
         lms_database_url=layout.lms_database_url,
-        mlflow_url=f"http://{settings.ip}:{ports.mlflow}",
+        mlflow_url=mlflow_server.mlflow_url(settings.ip, ports.mlflow),
+        mlflow_gateway_port=ports.mlflow_gateway,
+        mlflow_admin_password=secrets.mlflow_admin_password,
         proxy_command=(str(proxy_binary()),),
         public_datasets_dir=str(datasets_dir),
         exchange_dir=str(layout.exchange),
+        exchange_inbound_dir=str(layout.exchange_inbound),
         sandbox_jupyter_etc=str(layout.sandbox_jupyter_etc),
-        sandbox_identity_dir=str(layout.sandbox_identity),
+        sandbox_uid_registry=str(layout.sandbox_uids),
+        sandbox_spec_dir=str(layout.sandbox_specs),
         sandbox=sandbox,
-        code_dirs=(sys.base_prefix, sys.prefix, str(REPO_ROOT)),
-        masked_files=reference_modules(REPO_ROOT / "projects"),
+        code_dirs=sandboxes.code_dirs(),
+        masked_files=sandboxes.masked_files(),
         gpus=tuple(detect_gpus()),
         courses=tuple(
             CourseService(
@@ -231,23 +242,16 @@ def _hub_settings(
 
 
 def _mlflow_command(settings: LabSettings) -> list[str]:
-    layout = settings.layout
-    return [
-        str(venv_bin() / "mlflow"),
-        "server",
-        "--backend-store-uri", f"sqlite:///{layout.mlflow / 'mlflow.db'}",
-        "--artifacts-destination", str(layout.mlflow / "artifacts"),
-        "--serve-artifacts",
-        "--host", settings.ip,
-        "--port", str(settings.ports.mlflow),
-        "--workers", "1",
-    ]
+    """MLflow's basic-auth app (see mlflow_server): its config and admin come with its environment."""
+    return mlflow_server.mlflow_command(settings.layout, settings.ip, settings.ports.mlflow)
 
 
 def _endpoints(s: HubSettings) -> list[ServiceEndpoint]:
     endpoints = [
         ServiceEndpoint("jupyterhub", f"{s.public_url}/hub/", f"{s.public_url}/hub/health"),
+        # /health is MLflow's one unprotected route; the gateway's own checks MLflow through it.
         ServiceEndpoint("mlflow", s.mlflow_url, f"{s.mlflow_url}/health"),
+        ServiceEndpoint("mlflow-gateway", s.mlflow_public_url, f"{s.mlflow_public_url}health"),
         ServiceEndpoint("lms", f"{s.public_url}/services/lms/", f"{s.public_url}/services/lms/health"),
         ServiceEndpoint("idle-culler", f"{s.hub_api_url}/services/idle-culler", "", hub_service="idle-culler"),
     ]

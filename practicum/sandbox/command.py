@@ -28,7 +28,7 @@ from pathlib import PurePosixPath
 
 from . import seccomp
 from .limits import Limits
-from .mounts import inside, sandbox_path, secret_paths, system_entries
+from .mounts import inside, instructor_sources, sandbox_path, secret_paths, system_entries
 from .spec import SANDBOX_UID, SANDBOX_USER, SandboxSpec
 
 SETPRIV = "/usr/bin/setpriv"
@@ -120,23 +120,23 @@ class _Builder:
         self.spec, self.limits, self.bwrap = spec, limits, bwrap
         self.fds: list[int] = []  # opened while building; the caller closes them with the others
         self.made: set[str] = {"/"}
-        self.covered: list[str] = []  # sandbox paths that bound host folders provide
+        self.covered: list[str] = []  # sandbox paths whose subfolders exist: bound host folders
 
     def two_stage(self, filter_fd: int, data_fds: Mapping[str, int]) -> list[str]:
         outer = [self.bwrap, "--die-with-parent", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                  "--unshare-cgroup-try", "--hostname", self.spec.hostname]
         outer += self._environment() + self._file_system(data_fds) + ["--proc", "/proc", "--dev", "/dev", *self._devices()]
-        outer += self._mount_points_for_tmpfs() + ["--chdir", "/", "--"]
+        outer += self._workdir() + ["--chdir", "/", "--"]
         uid = str(self.spec.host_uid)
         drop = [SETPRIV, "--reuid", uid, "--regid", uid, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
         inner = [self.bwrap, *self._user_namespace(), "--die-with-parent", "--new-session", "--bind", "/", "/", "--dev", "/dev"]
-        inner += self._devices() + self._tmpfs() + ["--seccomp", str(filter_fd), "--chdir", self.spec.workdir, "--", *self.spec.command]
+        inner += self._devices() + self._shared_memory() + ["--seccomp", str(filter_fd), "--chdir", self.spec.workdir, "--", *self.spec.command]
         return outer + drop + inner
 
     def one_stage(self, filter_fd: int, data_fds: Mapping[str, int]) -> list[str]:
         argv = [self.bwrap, "--die-with-parent", "--new-session", "--unshare-all", *self._user_namespace(), "--hostname", self.spec.hostname]
         argv += self._environment() + self._file_system(data_fds) + ["--proc", "/proc", "--dev", "/dev"]
-        argv += self._devices() + self._mount_points_for_tmpfs() + self._tmpfs()
+        argv += self._devices() + self._workdir() + self._shared_memory()
         return argv + ["--seccomp", str(filter_fd), "--chdir", self.spec.workdir, "--", *self.spec.command]
 
     def _user_namespace(self) -> list[str]:
@@ -149,7 +149,12 @@ class _Builder:
         return args
 
     def _file_system(self, data_fds: Mapping[str, int]) -> list[str]:
-        args: list[str] = []
+        # /tmp first: binds that live under the host's /tmp (a CI checkout, a test's lab) stay visible on top of it.
+        args: list[str] = ["--perms", "1777", "--size", str(self.limits.tmp_bytes), "--tmpfs", "/tmp"]
+        self.made.add("/tmp")
+        for tmp in sorted(self.spec.tmpfs, key=lambda t: PurePosixPath(t.target).parts):
+            args += self._parents(tmp.target) + ["--perms", f"{tmp.mode:04o}", "--size", str(tmp.size_bytes), "--tmpfs", tmp.target]
+            self.made.add(tmp.target)  # empty: what goes inside gets its own --dir
         for path, link in system_entries():
             if link is not None:
                 args += ["--symlink", link, path]
@@ -167,7 +172,7 @@ class _Builder:
             args += ["--perms", "0444", "--ro-bind-data", str(self._empty_fd()), path]
         for path in secret_dirs:
             args += self._empty_folder(path)
-        for hidden in self.spec.hidden:
+        for hidden in (*self.spec.hidden, *instructor_sources()):
             where = sandbox_path(hidden, self.spec.binds)
             if where is None or not os.path.exists(hidden):
                 continue
@@ -186,24 +191,16 @@ class _Builder:
     def _empty_folder(self, path: str) -> list[str]:
         return ["--perms", "0755", "--size", str(_HIDDEN_TMPFS_BYTES), "--tmpfs", path]
 
-    def _mount_points_for_tmpfs(self) -> list[str]:
-        args = self._parents("/tmp/x")
-        for tmp in self.spec.tmpfs:
-            args += self._parents(tmp.target)
-            if not self._provided(tmp.target) and tmp.target not in self.made:
-                args += ["--perms", "0755", "--dir", tmp.target]
-                self.made.add(tmp.target)
-        if self.spec.workdir not in self.made and not self._provided(self.spec.workdir):
-            args += self._parents(self.spec.workdir) + ["--perms", "0755", "--dir", self.spec.workdir]
-            self.made.add(self.spec.workdir)
-        return args
+    def _workdir(self) -> list[str]:
+        if self.spec.workdir in self.made or self._provided(self.spec.workdir):
+            return []
+        self.made.add(self.spec.workdir)
+        return self._parents(self.spec.workdir) + ["--perms", "0755", "--dir", self.spec.workdir]
 
-    def _tmpfs(self) -> list[str]:
-        size = str(self.limits.tmp_bytes)
-        args = ["--perms", "1777", "--size", size, "--tmpfs", "/tmp", "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
-        for tmp in self.spec.tmpfs:
-            args += ["--perms", f"{tmp.mode:04o}", "--size", str(tmp.size_bytes), "--tmpfs", tmp.target]
-        return args
+    def _shared_memory(self) -> list[str]:
+        # Then /dev itself read-only: it is bubblewrap's own tmpfs, sized by nothing (half the host's
+        # memory), which only a memory cgroup would otherwise bound. Device nodes stay writable.
+        return ["--perms", "1777", "--size", str(self.limits.tmp_bytes), "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
 
     def _devices(self) -> list[str]:
         args = []

@@ -1,7 +1,8 @@
 """The host pieces most sandboxes see: the system, the Python installation, the lab's code.
 
 Only the lab's importable rooms are bound (``practicum/`` and the folders it links), never the
-whole checkout: no ``.git``, no state folder, no tests, no course sources with hidden tests.
+whole checkout: no ``.git``, no state folder, no tests, no course sources with hidden tests (the
+projects' notebook sources inside a bound room are hidden: ``instructor_sources``).
 Secret system files (shadow and its backups, sudoers, host keys) read as empty.
 """
 
@@ -25,6 +26,9 @@ SECRET_FILES = (
 SECRET_DIRS = ("/etc/sudoers.d", "/etc/ssl/private", "/etc/ssh", "/etc/mysql", "/etc/postgresql", "/etc/redis", "/etc/rabbitmq")
 
 
+LAB_PACKAGE = Path(__file__).resolve().parents[1]  # practicum/: its links name the lab's rooms
+
+
 def system_entries() -> list[tuple[str, str | None]]:
     """(path, symlink target or None) for each system folder present on this host."""
     found = []
@@ -41,6 +45,13 @@ def secret_paths() -> tuple[list[str], list[str]]:
     files = [p for p in SECRET_FILES if os.path.lexists(p)]
     files += [str(p) for p in Path("/etc").glob("*.bak") if p.is_file()]
     return files, [p for p in SECRET_DIRS if os.path.isdir(p)]
+
+
+def instructor_sources(package_dir: str | Path = LAB_PACKAGE) -> list[str]:
+    """The nbgrader sources inside the lab's rooms: each project's ``notebook/`` (the starter notebook
+    with its hidden tests; learners get it released, without them). Every sandbox sees them empty."""
+    projects = Path(package_dir) / "projects"
+    return sorted(os.path.realpath(p) for p in projects.glob("*/notebook") if p.is_dir())
 
 
 def python_binds() -> list[Bind]:

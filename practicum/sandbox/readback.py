@@ -69,32 +69,88 @@ def read_text_tail(path: str | Path, max_chars: int) -> str:
 
 def walk_regular(folder: str | Path, limits: TreeLimits = TreeLimits()) -> Iterator[tuple[str, int]]:
     """(relative posix path, size) of each regular file under ``folder``; UnsafeFile for anything else."""
-    top = Path(folder)
-    if top.is_symlink() or not top.is_dir():
-        raise UnsafeFile(f"{folder} is not a folder")
+    for relative, fd, size in _open_regular_files(folder, limits):
+        os.close(fd)
+        yield relative, size
+
+
+def _open_regular_files(folder: str | Path, limits: TreeLimits) -> Iterator[tuple[str, int, int]]:
+    """(relative posix path, open fd, size) of each regular file under ``folder``; the caller closes each fd.
+
+    Folders are opened one component at a time from ``folder`` itself, never by path, and files
+    relative to the folder holding them, all without following links: whoever can still write in
+    ``folder`` (a learner's running server) and swaps a folder or a file for a link between the
+    listing and the opening gets a refusal, never a read of where the link points. A file is read
+    no further than its size when opened, so it cannot grow past the limits while it is copied.
+    """
+    top_fd = _open_folder(folder, None, str(folder))
     count, total = 0, 0
-    stack: list[tuple[Path, int]] = [(top, 0)]
-    while stack:
-        current, depth = stack.pop()
-        if depth > limits.max_depth:
-            raise UnsafeFile(f"{current} is nested more than {limits.max_depth} folders deep")
-        with os.scandir(current) as entries:
-            for entry in sorted(entries, key=lambda e: e.name):
-                relative = Path(entry.path).relative_to(top).as_posix()
-                mode = entry.stat(follow_symlinks=False).st_mode
-                if stat.S_ISDIR(mode):
-                    stack.append((Path(entry.path), depth + 1))
-                    continue
-                if not stat.S_ISREG(mode):
-                    kind = "a symbolic link" if stat.S_ISLNK(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
-                    raise UnsafeFile(f"{relative} in {folder} is {kind}; only folders and regular files are accepted")
-                count += 1
-                total += entry.stat(follow_symlinks=False).st_size
-                if count > limits.max_files:
-                    raise UnsafeFile(f"{folder} holds more than {limits.max_files} files")
-                if total > limits.max_bytes:
-                    raise UnsafeFile(f"{folder} holds more than {describe_bytes(limits.max_bytes)}")
-                yield relative, entry.stat(follow_symlinks=False).st_size
+    stack: list[tuple[tuple[str, ...], int]] = [((), 0)]
+    try:
+        while stack:
+            parts, depth = stack.pop()
+            if depth > limits.max_depth:
+                raise UnsafeFile(f"{'/'.join(parts)} in {folder} is nested more than {limits.max_depth} folders deep")
+            current = _open_path(top_fd, parts, folder)
+            try:
+                with os.scandir(current) as entries:
+                    names = sorted(entry.name for entry in entries)
+                for name in names:
+                    relative = "/".join((*parts, name))
+                    mode = os.stat(name, dir_fd=current, follow_symlinks=False).st_mode
+                    count += 1
+                    if count > limits.max_files:
+                        raise UnsafeFile(f"{folder} holds more than {limits.max_files} files and folders")
+                    if stat.S_ISDIR(mode):
+                        stack.append(((*parts, name), depth + 1))
+                        continue
+                    if not stat.S_ISREG(mode):
+                        kind = "a symbolic link" if stat.S_ISLNK(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
+                        raise UnsafeFile(f"{relative} in {folder} is {kind}; only folders and regular files are accepted")
+                    fd = open_regular(name, dir_fd=current)
+                    size = os.fstat(fd).st_size
+                    total += size
+                    if total > limits.max_bytes:
+                        os.close(fd)
+                        raise UnsafeFile(f"{folder} holds more than {describe_bytes(limits.max_bytes)}")
+                    yield relative, fd, size
+            finally:
+                os.close(current)
+    finally:
+        os.close(top_fd)
+
+
+_FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _open_folder(name: str | Path, dir_fd: int | None, shown: str) -> int:
+    try:
+        return os.open(name, _FOLDER_FLAGS, dir_fd=dir_fd)
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise UnsafeFile(f"{shown} is not a folder (a link or a file)") from None
+        raise UnsafeFile(f"{shown} cannot be opened: {error.strerror}") from None
+
+
+def _open_path(top_fd: int, parts: tuple[str, ...], folder: str | Path) -> int:
+    """An fd of ``folder/<parts>``, each component opened relative to the last without following links."""
+    fd = os.dup(top_fd)
+    for i, part in enumerate(parts):
+        try:
+            child = _open_folder(part, fd, f"{'/'.join(parts[: i + 1])} in {folder}")
+        finally:
+            os.close(fd)
+        fd = child
+    return fd
+
+
+def _read_exactly(fd: int, size: int) -> Iterator[bytes]:
+    """At most ``size`` bytes of ``fd`` in chunks (what a file held when it was opened); closes ``fd``."""
+    with os.fdopen(fd, "rb") as reader:
+        left = size
+        while left > 0 and (chunk := reader.read(min(_CHUNK, left))):
+            left -= len(chunk)
+            yield chunk
 
 
 def copy_tree(source: str | Path, destination: str | Path, limits: TreeLimits = TreeLimits(), *, mode: int = 0o644) -> str:
@@ -105,14 +161,18 @@ def copy_tree(source: str | Path, destination: str | Path, limits: TreeLimits = 
     destination = Path(destination)
     destination.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
-    for relative, _size in walk_regular(source, limits):
-        target = destination / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(target.parent, 0o755)
-        fd = open_regular(Path(source) / relative)
+    for relative, fd, size in _open_regular_files(source, limits):
+        try:
+            target = destination / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(target.parent, 0o755)
+            writer = open(target, "wb")
+        except BaseException:
+            os.close(fd)
+            raise
         digest.update(relative.encode() + b"\0")
-        with os.fdopen(fd, "rb") as reader, open(target, "wb") as writer:
-            while chunk := reader.read(_CHUNK):
+        with writer:
+            for chunk in _read_exactly(fd, size):
                 digest.update(chunk)
                 writer.write(chunk)
         os.chmod(target, mode)
@@ -123,14 +183,13 @@ def copy_tree(source: str | Path, destination: str | Path, limits: TreeLimits = 
 def tree_hash(folder: str | Path, limits: TreeLimits = TreeLimits(), *, skip: frozenset[str] = frozenset()) -> str:
     """SHA-256 over the relative paths and bytes of a folder's regular files (refusing anything else)."""
     digest = hashlib.sha256()
-    for relative, _size in walk_regular(folder, limits):
+    for relative, fd, size in _open_regular_files(folder, limits):
         if Path(relative).name in skip:
+            os.close(fd)
             continue
-        fd = open_regular(Path(folder) / relative)
         digest.update(relative.encode() + b"\0")
-        with os.fdopen(fd, "rb") as reader:
-            while chunk := reader.read(_CHUNK):
-                digest.update(chunk)
+        for chunk in _read_exactly(fd, size):
+            digest.update(chunk)
     return digest.hexdigest()
 
 

@@ -13,13 +13,16 @@ What the program enforces (``build_filter``):
 - ``ioctl`` with TIOCSTI (push input into a terminal) or TIOCLINUX gets EPERM.
 - ``personality`` passes only PER_LINUX (0) and the query 0xffffffff; other personas (e.g.
   ADDR_NO_RANDOMIZE, which turns off ASLR for children) get EPERM.
+- ``socket`` gets EAFNOSUPPORT for AF_VSOCK: vsock is not network-namespaced, so an empty network
+  namespace does not cover it, and in a virtual machine it reaches the hypervisor's side.
 - Everything else is allowed: this filter narrows the kernel's attack surface below what a
   capability-less uid in its own namespaces can already not do; it is not the only wall.
 
 Constants are facts from the kernel's UAPI headers: linux/filter.h and linux/bpf_common.h (BPF
 opcodes), linux/seccomp.h (return actions, struct seccomp_data), linux/audit.h and
 linux/elf-em.h (AUDIT_ARCH_*), linux/sched.h (CLONE_NEW*), asm-generic/ioctls.h (TIOCSTI,
-TIOCLINUX), asm/unistd_64.h for x86_64 and asm-generic/unistd.h for aarch64 (syscall numbers).
+TIOCLINUX), linux/socket.h (AF_VSOCK), asm/unistd_64.h for x86_64 and asm-generic/unistd.h for
+aarch64 (syscall numbers).
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ _TIOCSTI = 0x5412
 _TIOCLINUX = 0x541C
 _PER_LINUX = 0x0
 _PER_QUERY = 0xFFFFFFFF
+_AF_VSOCK = 40
 
 AUDIT_ARCH = {
     "x86_64": 0xC000003E,  # EM_X86_64 (62) | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE
@@ -89,6 +93,7 @@ SYSCALLS: dict[str, dict[str, int]] = {
         "io_uring_enter": 426, "io_uring_register": 427, "open_tree": 428, "move_mount": 429,
         "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "clone3": 435,
         "pidfd_getfd": 438, "mount_setattr": 442, "quotactl_fd": 443, "open_tree_attr": 467,
+        "socket": 41,
     },
     "aarch64": {
         "lookup_dcookie": 18, "ioctl": 29, "umount2": 39, "mount": 40, "pivot_root": 41,
@@ -102,11 +107,11 @@ SYSCALLS: dict[str, dict[str, int]] = {
         "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427, "open_tree": 428,
         "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433,
         "clone3": 435, "pidfd_getfd": 438, "mount_setattr": 442, "quotactl_fd": 443,
-        "open_tree_attr": 467,
+        "open_tree_attr": 467, "socket": 198,
     },
 }
 
-# Always EPERM (where the architecture has them). clone, clone3, ioctl and personality are
+# Always EPERM (where the architecture has them). clone, clone3, ioctl, personality and socket are
 # filtered by argument or errno instead, see the module docstring.
 DENIED_SYSCALLS: tuple[str, ...] = (
     # mounts and namespaces
@@ -179,6 +184,7 @@ def build_filter(*, arch: str | None = None) -> bytes:
     p.jump(_JEQ_K, numbers["clone3"], "enosys")
     p.jump(_JEQ_K, numbers["ioctl"], "ioctl")
     p.jump(_JEQ_K, numbers["personality"], "personality")
+    p.jump(_JEQ_K, numbers["socket"], "socket")
     for name in denied:
         p.jump(_JEQ_K, numbers[name], "eperm")
     p.ret(_RET_ALLOW)
@@ -196,6 +202,9 @@ def build_filter(*, arch: str | None = None) -> bytes:
     p.load(_off_arg_low(0))
     p.jump(_JEQ_K, _PER_LINUX, "allow")
     p.jump(_JEQ_K, _PER_QUERY, "allow", "eperm")
+    p.label("socket")
+    p.load(_off_arg_low(0))
+    p.jump(_JEQ_K, _AF_VSOCK, "eafnosupport", "allow")
 
     p.label("allow")
     p.ret(_RET_ALLOW)
@@ -203,6 +212,8 @@ def build_filter(*, arch: str | None = None) -> bytes:
     p.ret(_RET_ERRNO | errno.EPERM)
     p.label("enosys")
     p.ret(_RET_ERRNO | errno.ENOSYS)
+    p.label("eafnosupport")
+    p.ret(_RET_ERRNO | errno.EAFNOSUPPORT)
     p.label("kill")
     p.ret(_RET_KILL_PROCESS)
     return p.assemble()

@@ -31,11 +31,12 @@ class Bind:
 
 @dataclass(frozen=True)
 class Tmpfs:
-    """An empty, size-capped, writable folder owned by the sandbox user."""
+    """An empty, size-capped folder everyone in the sandbox may write (sticky, like /tmp); binds
+    inside it stay visible. Its pages count against the sandbox's memory."""
 
     target: str
     size_bytes: int
-    mode: int = 0o755
+    mode: int = 0o1777
 
 
 @dataclass(frozen=True)

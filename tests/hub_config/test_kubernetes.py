@@ -8,6 +8,7 @@ import copy
 import fnmatch
 import importlib
 import importlib.util
+import json
 import re
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ import pytest
 import yaml
 from traitlets.config import Config
 
+from practicum.contracts.tracking import MLFLOW_ADMIN_USERNAME, MLFLOW_PREFIX
 from practicum.hub_config import kubernetes as k8s
 from practicum.hub_config import services
 from practicum.hub_config.profiles import GPU_GROUP, Profile, ProfileLimits, build_profiles
@@ -31,7 +33,7 @@ from practicum.hub_config.sandbox import SANDBOX_DATASETS, SANDBOX_EXCHANGE
 
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "hub_config" / "k8s"
-MANIFESTS = ("mlflow.yaml", "lms.yaml", "formgrader.yaml")
+MANIFESTS = ("mlflow.yaml", "mlflow-gateway.yaml", "lms.yaml", "formgrader.yaml")
 DOCKERFILES_OF_THE_PACKAGE = ("Dockerfile.singleuser", "Dockerfile.hub")
 
 # What the chart (scheduling.userPods.tolerations) puts on every user pod.
@@ -76,14 +78,19 @@ def config_as_chart_leaves_it(values: dict[str, Any]) -> Config:
 def minimal_values(**extra: Any) -> dict[str, Any]:
     return {
         "lms_url": "http://lms.practicum.svc.cluster.local:8090",
-        "mlflow_url": "http://mlflow.practicum.svc.cluster.local:5000",
+        "mlflow_url": "http://mlflow.practicum.svc.cluster.local:5000/services/mlflow",
+        "mlflow_gateway_url": "http://mlflow-gateway.practicum.svc.cluster.local:5001",
         **extra,
     }
 
 
 def with_lms_token() -> Config:
+    """A Config with the tokens the chart generates for the external LMS and MLflow gateway."""
     c = Config()
-    c.JupyterHub.services = [{"name": services.LMS_SERVICE, "api_token": "generated"}]
+    c.JupyterHub.services = [
+        {"name": services.LMS_SERVICE, "api_token": "generated"},
+        {"name": services.MLFLOW_GATEWAY_SERVICE, "api_token": "generated-mlflow"},
+    ]
     return c
 
 
@@ -285,14 +292,18 @@ def test_users_may_open_the_lms_and_server_tokens_read_groups():
     assert c.Spawner.server_token_scopes == services.SERVER_TOKEN_SCOPES
 
 
-def test_sandboxes_get_mlflow_and_the_datasets_folder():
+def test_sandboxes_get_the_mlflow_gateway_their_token_and_the_datasets_folder():
     c = with_lms_token()
     c.KubeSpawner.environment = {"TZ": "UTC"}
 
-    k8s.configure_kubernetes(c, minimal_values(mlflow_url="http://mlflow.ml.svc.cluster.local:5000"))
+    k8s.configure_kubernetes(c, minimal_values(mlflow_gateway_url="http://mlflow-gateway.ml.svc.cluster.local:5001"))
 
     env = c.KubeSpawner.environment
-    assert env["MLFLOW_TRACKING_URI"] == "http://mlflow.ml.svc.cluster.local:5000"
+    # The gateway, never MLflow itself: sandboxes have no MLflow password.
+    assert env["MLFLOW_TRACKING_URI"] == "http://mlflow-gateway.ml.svc.cluster.local:5001" + MLFLOW_PREFIX
+    spawner = SimpleNamespace(api_token="server-token-of-ada", user=SimpleNamespace(name="ada"))
+    assert env["MLFLOW_TRACKING_TOKEN"](spawner) == "server-token-of-ada"
+    assert env["MLFLOW_EXPERIMENT_NAME"](spawner) == "learners/ada"
     assert env["PRACTICUM_DATA_DIR"] == SANDBOX_DATASETS == "/datasets"
     assert env["JUPYTER_CONFIG_PATH"] == k8s.IMAGE_JUPYTER_CONFIG_DIR
     assert env["TZ"] == "UTC"  # the chart's singleuser.extraEnv is kept
@@ -485,7 +496,7 @@ def test_extra_config_runs_as_the_chart_runs_it(monkeypatch):
     assert callable(c.KubeSpawner.profile_list)
     assert c.JupyterHub.authenticator_class == "generic-oauth"
     assert c.GenericOAuthenticator.client_secret == "from-the-secret"
-    assert c.KubeSpawner.environment["MLFLOW_TRACKING_URI"] == practicum_values()["mlflow_url"]
+    assert c.KubeSpawner.environment["MLFLOW_TRACKING_URI"] == practicum_values()["mlflow_gateway_url"] + MLFLOW_PREFIX
     names = {s["name"] for s in c.JupyterHub.services}
     assert services.LMS_SERVICE in names
     assert {f"formgrader-{course['course_id']}" for course in practicum_values()["courses"]} <= names
@@ -536,7 +547,7 @@ def test_manifest_volume_mounts_name_pod_volumes():
 
 def test_urls_in_custom_practicum_name_services_of_the_manifests():
     values = practicum_values()
-    urls = [values["lms_url"], values["mlflow_url"]] + [c["url"] for c in values["courses"]]
+    urls = [values["lms_url"], values["mlflow_url"], values["mlflow_gateway_url"]] + [c["url"] for c in values["courses"]]
 
     for url in urls:
         svc = service_for_url(url)
@@ -547,7 +558,7 @@ def test_urls_in_custom_practicum_name_services_of_the_manifests():
         assert all(ports[urlsplit(url).port] in container_ports(t) for t in backends)
 
 
-def test_sandbox_egress_is_dns_hub_mlflow_and_lms_only():
+def test_sandbox_egress_is_dns_hub_mlflow_gateway_and_lms_only():
     policy = load_values()["singleuser"]["networkPolicy"]
     rules = policy["egressAllowRules"]
 
@@ -566,13 +577,18 @@ def test_sandbox_egress_is_dns_hub_mlflow_and_lms_only():
             for template in targets:
                 assert ports <= container_ports(template), f"egress ports {ports} not served by {selector}"
                 allowed |= {(template["metadata"]["labels"]["app.kubernetes.io/name"], p) for p in ports}
-    for url in (values["mlflow_url"], values["lms_url"]):
+    def backend(url: str) -> tuple[str, int]:
         svc = service_for_url(url)
         target_port = next(
             p.get("targetPort", p["port"]) for p in svc["spec"]["ports"] if p["port"] == urlsplit(url).port
         )
-        app_name = svc["spec"]["selector"]["app.kubernetes.io/name"]
-        assert (app_name, target_port) in allowed, f"no egress to {url}"
+        return svc["spec"]["selector"]["app.kubernetes.io/name"], target_port
+
+    for url in (values["mlflow_gateway_url"], values["lms_url"]):
+        assert backend(url) in allowed, f"no egress to {url}"
+    # MLflow itself only through the gateway, which signs the learner in as themselves.
+    assert backend(values["mlflow_url"]) not in allowed
+    assert all(app != "mlflow" for app, _ in allowed)
 
 
 def test_services_read_the_token_the_chart_generated_for_them():
@@ -606,6 +622,77 @@ def test_lms_runs_the_lms_module():
 
     assert lms["command"] == ["python", "-m", "practicum.lms_api"]
     assert importlib.util.find_spec("practicum.lms_api.__main__") is not None
+
+
+def test_the_mlflow_gateway_is_an_external_service_every_user_and_server_token_may_use():
+    c = with_lms_token()
+
+    k8s.configure_kubernetes(c, minimal_values())
+
+    gateway = service(c, services.MLFLOW_GATEWAY_SERVICE)
+    assert gateway["url"] == minimal_values()["mlflow_gateway_url"]
+    assert "command" not in gateway
+    assert gateway["api_token"] == "generated-mlflow"
+    assert gateway["display"] is True
+    access = f"access:services!service={services.MLFLOW_GATEWAY_SERVICE}"
+    assert access in role(c, "user")["scopes"]
+    assert access in c.Spawner.server_token_scopes
+
+
+def mlflow_container() -> dict[str, Any]:
+    (template,) = pods_named("mlflow")
+    (container,) = template["spec"]["containers"]
+    return container
+
+
+def gateway_container() -> dict[str, Any]:
+    (container,) = [
+        c for c in hub_service_containers() if env_of(c)["JUPYTERHUB_SERVICE_NAME"] == services.MLFLOW_GATEWAY_SERVICE
+    ]
+    return container
+
+
+def test_mlflow_runs_its_basic_auth_app_where_nobody_sees_what_they_were_not_granted():
+    import configparser
+
+    container = mlflow_container()
+    args, env = container["args"], env_of(container)
+    (template,) = pods_named("mlflow")
+
+    assert "--app-name=basic-auth" in args
+    assert f"--static-prefix={MLFLOW_PREFIX}" in args
+    config_path = Path(env["MLFLOW_AUTH_CONFIG_PATH"])
+    mount = next(m for m in container["volumeMounts"] if config_path.is_relative_to(m["mountPath"]))
+    volume = next(v for v in template["spec"]["volumes"] if v["name"] == mount["name"])
+    (config_map,) = [o for o in objects_of_kind("ConfigMap") if o["metadata"]["name"] == volume["configMap"]["name"]]
+    ini = configparser.ConfigParser()
+    ini.read_string(config_map["data"][config_path.name])
+    assert ini["mlflow"]["default_permission"] == "NO_PERMISSIONS"
+    assert ini["mlflow"]["admin_username"] == MLFLOW_ADMIN_USERNAME
+    assert "admin_password" not in ini["mlflow"], "passwords come from Secrets, not a ConfigMap"
+    assert ":" not in urlsplit(ini["mlflow"]["database_uri"]).netloc.split("@")[0], "no password in the auth DB URI"
+    for name in ("MLFLOW_AUTH_ADMIN_PASSWORD", "MLFLOW_FLASK_SERVER_SECRET_KEY", "PGPASSWORD"):
+        assert "secretKeyRef" in env[name], name
+    # /health is the one route the auth app leaves open, below the static prefix.
+    assert container["readinessProbe"]["httpGet"]["path"] == f"{MLFLOW_PREFIX}/health"
+
+
+def test_the_gateway_runs_practicum_tracking_against_mlflow_as_its_admin():
+    from practicum.tracking.settings import GatewaySettings
+
+    container = gateway_container()
+    env = env_of(container)
+
+    assert container["command"] == ["python", "-m", "practicum.tracking"]
+    assert importlib.util.find_spec("practicum.tracking.__main__") is not None
+    assert env["PRACTICUM_TRACKING_UPSTREAM"] == practicum_values()["mlflow_url"]
+    assert env["MLFLOW_TRACKING_USERNAME"] == MLFLOW_ADMIN_USERNAME
+    assert env["MLFLOW_TRACKING_PASSWORD"] == env_of(mlflow_container())["MLFLOW_AUTH_ADMIN_PASSWORD"]
+    assert f"access:services!service={services.MLFLOW_GATEWAY_SERVICE}" in json.loads(env["JUPYTERHUB_OAUTH_ACCESS_SCOPES"])
+    # The settings it reads from that environment are consistent (MLflow's prefix is the service's).
+    plain = {k: v for k, v in env.items() if isinstance(v, str)}
+    settings = GatewaySettings.from_env({**plain, "MLFLOW_TRACKING_PASSWORD": "from-the-secret"})
+    assert settings.listen[1] in container_ports(pods_named("mlflow-gateway")[0])
 
 
 def test_mlflow_keeps_runs_in_postgres_and_artifacts_in_s3():

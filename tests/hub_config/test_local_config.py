@@ -51,12 +51,13 @@ def test_hub_uses_sqlite_in_the_state_folder_and_loopback(tmp_path):
 def test_services_lms_culler_formgrader_and_lab(tmp_path):
     c = configured(hub_settings(tmp_path))
     services = services_by_name(c)
-    assert set(services) == {"lms", "idle-culler", "formgrader-intro", "practicum-lab"}
+    assert set(services) == {"lms", "mlflow", "idle-culler", "formgrader-intro", "practicum-lab"}
     assert services["lms"]["command"] == ["/venv/bin/python", "-m", "practicum.lms_api"]
     assert services["idle-culler"]["command"][-1] == "--timeout=3600"
     assert services["formgrader-intro"]["cwd"].endswith("courses/intro")
     assert services["formgrader-intro"]["url"] == "http://127.0.0.1:8100"
-    for name in ("lms", "idle-culler", "formgrader-intro"):
+    assert services["mlflow"]["command"] == ["/venv/bin/python", "-m", "practicum.tracking"]
+    for name in ("lms", "mlflow", "idle-culler", "formgrader-intro"):
         assert services[name]["environment"]["PRACTICUM_LAB_ID"] == "lab-1"
 
 
@@ -87,9 +88,11 @@ def test_no_gpu_profile_without_gpus_and_gpu_profile_with(tmp_path):
     assert "imaging" in with_gpus.JupyterHub.load_groups
 
 
-def test_sandboxes_get_mlflow_and_hide_the_state(tmp_path):
-    c = configured(hub_settings(tmp_path, mlflow_url="http://127.0.0.1:5999"))
-    assert c.SandboxSpawner.extra_env["MLFLOW_TRACKING_URI"] == "http://127.0.0.1:5999"
+def test_sandboxes_reach_only_the_hub_api_and_the_mlflow_gateway_and_not_the_state(tmp_path):
+    c = configured(hub_settings(tmp_path, mlflow_url="http://127.0.0.1:5999/services/mlflow", mlflow_gateway_port=5998, hub_port=8999))
+    assert c.Spawner.environment["MLFLOW_TRACKING_URI"] == "http://127.0.0.1:5998/services/mlflow"  # the gateway, never MLflow
+    assert "MLFLOW_TRACKING_URI" not in c.SandboxSpawner.extra_env
+    assert c.SandboxSpawner.egress == {"hub-api": ["127.0.0.1", 8999], "mlflow": ["127.0.0.1", 5998]}
     assert c.SandboxSpawner.hidden_dirs == [str(tmp_path / "state")]
 
 

@@ -1,71 +1,72 @@
-"""The sandbox command, checked as a list and by running a real process inside it."""
+"""A learner's server sandbox, checked by running a real process inside it (the probe stands in for the server)."""
 
 import json
 import os
 import shutil
-import subprocess
 import sys
+import uuid
+from dataclasses import replace
 
 import pytest
 
 from practicum.contracts.project_modules import reference_modules
 from practicum.hub_config.sandbox import (
+    ALLOWED_EGRESS,
     SANDBOX_DATASETS,
-    SandboxMounts,
-    bubblewrap_command,
-    write_identity_files,
+    SANDBOX_EXCHANGE,
+    ServerMounts,
+    learner_server,
+    server_network,
 )
 from practicum.lab.layout import REPO_ROOT
+from practicum.lab.sandboxes import code_dirs
+from practicum.sandbox.limits import Limits
+from practicum.sandbox.run import run_sandboxed
+
+needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None or os.geteuid() != 0, reason="needs bubblewrap, run as root")
+LEARNER_UID = 399001
 
 
 @pytest.fixture
 def host(tmp_path):
-    """A host layout: a lab state folder inside a code folder, as in a checkout."""
-    code = tmp_path / "checkout"
-    state = code / ".lab"
-    for folder in ("homes/ada", "homes/bob", "public", "exchange", "etc", "hidden_labels"):
+    """A lab state folder with two learners, a released assignment and each learner's own inbound."""
+    state = tmp_path / ".lab"
+    for folder in ("homes/ada", "homes/bob", "public", "etc", "hidden_labels", "exchange/course1/outbound/hw1",
+                   "exchange/course1/feedback", "inbound/course1/ada", "inbound/course1/bob/bob+hw1+2026-01-01 00:00:00 UTC+x"):
         (state / folder).mkdir(parents=True)
     (state / "public" / "train.csv").write_text("id,label\n1,0\n")
     (state / "hidden_labels" / "test_labels.csv").write_text("secret\n")
     (state / "homes" / "bob" / "notes.txt").write_text("bob's work\n")
-    (code / "module.py").write_text("VALUE = 1\n")
-    mounts = SandboxMounts(
+    (state / "exchange" / "course1" / "outbound" / "hw1" / "hw1.ipynb").write_text("{}")
+    os.chown(state / "homes" / "ada", LEARNER_UID, LEARNER_UID)
+    os.chown(state / "inbound" / "course1" / "ada", LEARNER_UID, LEARNER_UID)
+    mounts = ServerMounts(
         home_on_host=str(state / "homes" / "ada"),
         home="/home/ada",
         public_datasets=str(state / "public"),
         exchange=str(state / "exchange"),
         jupyter_etc=str(state / "etc"),
-        code_dirs=[sys.base_prefix, sys.prefix, str(code)],
+        private_inbounds={"course1": str(state / "inbound" / "course1" / "ada")},
+        code_dirs=code_dirs(),
         hidden_dirs=[str(state)],
-        identity_dir=str(state / "identity"),
+        masked_files=reference_modules(REPO_ROOT / "projects"),
     )
-    write_identity_files(str(state / "identity"))
-    return mounts, code, state
+    return mounts, state
 
 
-def test_state_is_masked_after_the_code_that_contains_it(host):
-    mounts, code, state = host
-    cmd = bubblewrap_command(mounts)
-    code_bind = cmd.index(str(code))
-    mask = cmd.index(str(state))
-    assert cmd[code_bind - 1] == "--ro-bind" and cmd[mask - 1] == "--tmpfs"
-    assert code_bind < mask
-    assert cmd[cmd.index(SANDBOX_DATASETS) - 2] == "--ro-bind"
-    assert cmd[-1] == "--"
+def run_probe(mounts, tmp_path, probe: str) -> dict:
+    launch = learner_server(
+        mounts, command=[sys.executable, "-c", probe], env={"HOME": "/home/ada"}, host_uid=LEARNER_UID,
+        limits=Limits(memory_bytes=2 << 30, cpus=1), network=server_network(8888, {}), name=f"test-{uuid.uuid4().hex[:8]}",
+    )
+    result = tmp_path / f"result-{uuid.uuid4().hex[:6]}.json"
+    outcome = run_sandboxed(launch.sandbox.spec, replace(launch.sandbox.limits, wall_seconds=60), result_path=result, cgroup_name=launch.sandbox.cgroup_name)
+    assert outcome.ok, outcome.log
+    return json.loads(result.read_text())
 
 
-def test_nested_code_dirs_are_bound_once(host, tmp_path):
-    mounts, code, _ = host
-    nested = SandboxMounts(**{**mounts.__dict__, "code_dirs": [str(code), str(code / ".lab")]})
-    cmd = bubblewrap_command(nested)
-    assert cmd.count(str(code)) == 2  # bound once (source and target)
-
-
-@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
-def test_a_process_in_the_sandbox_sees_only_what_it_may(host):
-    mounts, code, state = host
-    probe = r"""
-import json, os, pathlib
+PROBE = r"""
+import json, os, pathlib, pwd
 def read_or_empty(path):
     try:
         return pathlib.Path(path).read_text()
@@ -77,61 +78,52 @@ def can_write(path):
         return True
     except OSError:
         return False
+inbound = "%(exchange)s/course1/inbound"
 print(json.dumps({
     "datasets": sorted(os.listdir("/datasets")),
     "write_datasets": can_write("/datasets/new.csv"),
     "write_home": can_write("/home/ada/work.txt"),
-    "write_code": can_write(%r),
-    "state_listing": sorted(os.listdir(%r)),
-    "bob_visible": os.path.exists(%r),
-    "labels_visible": os.path.exists(%r),
-    "shadow": read_or_empty("/etc/shadow"),
+    "write_code": can_write(%(code)r),
+    "state_visible": os.path.exists(%(state)r),
+    "bob_visible": os.path.exists(%(bob)r),
+    "labels_visible": os.path.exists(%(labels)r),
+    "shadow": read_or_empty("/etc/shadow") + read_or_empty("/etc/shadow-"),
+    "released": sorted(os.listdir("%(exchange)s/course1/outbound/hw1")),
+    "plant_in_release": can_write("%(exchange)s/course1/outbound/hw1/planted.py"),
+    "submit": can_write(inbound + "/ada+hw1+now+x"),
+    "other_inbounds": sorted(os.listdir(inbound)),
     "pid": os.getpid(),
     "uid": os.getuid(),
-    "user": __import__("pwd").getpwuid(os.getuid()).pw_name,
+    "user": pwd.getpwuid(os.getuid()).pw_name,
 }))
-""" % (  # noqa: UP031 (a %-template keeps the probe's braces readable)
-        str(code / "module.py"),
-        str(state),
-        str(state / "homes" / "bob" / "notes.txt"),
-        str(state / "hidden_labels" / "test_labels.csv"),
-    )
-    result = subprocess.run(
-        bubblewrap_command(mounts) + [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout)
-    assert seen["datasets"] == ["train.csv"]
-    assert seen["write_datasets"] is False
+"""
+
+
+@needs_bwrap
+def test_a_learner_server_sees_only_what_it_may(host, tmp_path):
+    mounts, state = host
+    seen = run_probe(mounts, tmp_path, PROBE % {
+        "exchange": SANDBOX_EXCHANGE, "code": str(REPO_ROOT / "practicum" / "__init__.py"), "state": str(state / "homes"),
+        "bob": str(state / "homes" / "bob" / "notes.txt"), "labels": str(state / "hidden_labels" / "test_labels.csv"),
+    })
+    assert seen["datasets"] == ["train.csv"] and seen["write_datasets"] is False
     assert seen["write_home"] is True
-    assert (state / "homes" / "ada" / "work.txt").read_text() == "x"
+    assert (state / "homes" / "ada" / "work.txt").stat().st_uid == LEARNER_UID  # the learner's own host uid, not root
     assert seen["write_code"] is False
-    assert seen["state_listing"] == []
-    assert seen["bob_visible"] is False
-    assert seen["labels_visible"] is False
+    assert seen["state_visible"] is False and seen["bob_visible"] is False and seen["labels_visible"] is False
     assert seen["shadow"] == ""
+    assert seen["released"] == ["hw1.ipynb"] and seen["plant_in_release"] is False
+    assert seen["submit"] is True and seen["other_inbounds"] == ["ada+hw1+now+x"]  # bob's submission is not there
+    assert (state / "inbound" / "course1" / "ada" / "ada+hw1+now+x").exists()
     assert seen["pid"] < 10  # own PID namespace
-    assert seen["uid"] == 1000
-    assert seen["user"] == "jovyan"  # nbgrader then names the learner from JUPYTERHUB_USER
-    assert (state / "public" / "new.csv").exists() is False
+    assert seen["uid"] == 1000 and seen["user"] == "jovyan"  # nbgrader then names the learner from JUPYTERHUB_USER
+    assert not (state / "public" / "new.csv").exists()
     assert os.listdir(state / "homes" / "bob") == ["notes.txt"]
 
 
-def test_every_project_reference_is_found_for_masking():
-    found = reference_modules(REPO_ROOT / "projects")
-    projects = {p.name for p in (REPO_ROOT / "projects").iterdir() if (p / "project.yaml").is_file()}
-    assert {os.path.basename(os.path.dirname(f)) for f in found} == projects
-    assert all(f.endswith("reference.py") for f in found)
-
-
-@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
-def test_reference_solutions_raise_a_clear_import_error_in_the_sandbox(host):
-    mounts, _, _ = host
-    masked = SandboxMounts(**{**mounts.__dict__, "code_dirs": [*mounts.code_dirs, str(REPO_ROOT)],
-                              "masked_files": reference_modules(REPO_ROOT / "projects")})
+@needs_bwrap
+def test_reference_solutions_raise_a_clear_import_error_in_the_sandbox(host, tmp_path):
+    mounts, _ = host
     probe = """
 import importlib, json
 seen = {}
@@ -143,9 +135,26 @@ for name in ("reference", "model"):
         seen[name] = str(error)
 print(json.dumps(seen))
 """
-    result = subprocess.run(bubblewrap_command(masked) + [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout)
+    seen = run_probe(mounts, tmp_path, probe)
     assert "reference solutions are not available" in seen["reference"]
     assert seen["model"] == "imported", "what learners build on stays importable"
     assert (REPO_ROOT / "projects" / "ehr_complication_risk" / "reference.py").read_text().startswith('"""Instructor reference')
+
+
+def test_every_project_reference_is_found_for_masking():
+    found = reference_modules(REPO_ROOT / "projects")
+    projects = {p.name for p in (REPO_ROOT / "projects").iterdir() if (p / "project.yaml").is_file()}
+    assert {os.path.basename(os.path.dirname(f)) for f in found} == projects
+    assert all(f.endswith("reference.py") for f in found)
+
+
+def test_a_server_reaches_only_the_hub_api_and_mlflow():
+    network = server_network(8888, {"hub-api": ("127.0.0.1", 8081), "mlflow": ("127.0.0.1", 8085)})
+    assert [o.name for o in network.outbound] == list(ALLOWED_EGRESS)
+    assert [(i.host_port, i.inner_port) for i in network.inbound] == [(8888, 8888)]
+    with pytest.raises(ValueError, match="only hub-api, mlflow may be reachable"):
+        server_network(8888, {"postgres": ("127.0.0.1", 5432)})
+
+
+def test_the_datasets_are_at_their_documented_place():
+    assert SANDBOX_DATASETS == "/datasets"

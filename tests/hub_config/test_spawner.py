@@ -1,5 +1,8 @@
 import asyncio
+import json
+import os
 from dataclasses import asdict
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -20,6 +23,11 @@ def make_spawner(tmp_path, name: str, groups: list[str], devices=("0", "1"), mod
     c.SandboxSpawner.sandbox_mode = mode
     c.SandboxSpawner.public_datasets_dir = str(tmp_path / "public")
     c.SandboxSpawner.exchange_dir = str(tmp_path / "exchange")
+    c.SandboxSpawner.exchange_inbound_dir = str(tmp_path / "exchange-inbound")
+    c.SandboxSpawner.courses = ["course1"]
+    c.SandboxSpawner.uid_registry = str(tmp_path / "uids.json")
+    c.SandboxSpawner.spec_dir = str(tmp_path / "specs")
+    c.SandboxSpawner.egress = {"hub-api": ["127.0.0.1", 8081], "mlflow": ["127.0.0.1", 8085]}
     c.SandboxSpawner.jupyter_etc_dir = str(tmp_path / "etc")
     c.SandboxSpawner.home_dir_template = str(tmp_path / "homes" / "{username}")
     c.SandboxSpawner.cmd = ["jupyterhub-singleuser"]
@@ -41,12 +49,14 @@ def started(monkeypatch):
     calls = []
 
     async def fake_start(self):
-        calls.append({"cmd": list(self.cmd), "env": self.get_env()})
+        launch = json.loads(Path(self.cmd[-1]).read_text()) if self.cmd[:3] == [self.launcher_python, "-m", "practicum.sandbox.serve"] else None
+        calls.append({"cmd": list(self.cmd), "env": self.get_env(), "launch": launch})
         return ("127.0.0.1", 12345)
 
     monkeypatch.setattr(LocalProcessSpawner, "start", fake_start)
     monkeypatch.setattr(LocalProcessSpawner, "stop", lambda self, now=False: asyncio.sleep(0))
     monkeypatch.setattr(spawner_module, "bubblewrap_path", lambda: "/usr/bin/bwrap")
+    monkeypatch.setattr(spawner_module, "own", lambda path, uid, always=False: None if os.geteuid() else os.chown(path, uid, uid))
     return calls
 
 
@@ -82,8 +92,8 @@ def test_gpu_sandboxes_get_distinct_devices_and_cpu_sandboxes_none(tmp_path, sta
         asyncio.run(s.start())
     envs = [call["env"] for call in started]
     assert [e["CUDA_VISIBLE_DEVICES"] for e in envs] == ["0", "1"]
-    assert "--dev-bind" in started[0]["cmd"] and "/dev/nvidia0" in started[0]["cmd"]
-    assert "/dev/nvidia1" not in started[0]["cmd"]
+    assert started[0]["launch"]["sandbox"]["spec"]["devices"][0] == "/dev/nvidia0"
+    assert "/dev/nvidia1" not in started[0]["launch"]["sandbox"]["spec"]["devices"]
 
     third.apply_profile("gpu")
     with pytest.raises(NoFreeGPU):
@@ -97,7 +107,7 @@ def test_gpu_sandboxes_get_distinct_devices_and_cpu_sandboxes_none(tmp_path, sta
     cpu.apply_profile("cpu")
     asyncio.run(cpu.start())
     assert started[-1]["env"]["CUDA_VISIBLE_DEVICES"] == ""
-    assert "--dev-bind" not in started[-1]["cmd"]
+    assert started[-1]["launch"]["sandbox"]["spec"]["devices"] == []
 
 
 def test_sandboxed_command_and_environment(tmp_path, started, monkeypatch):
@@ -105,12 +115,18 @@ def test_sandboxed_command_and_environment(tmp_path, started, monkeypatch):
     spawner = make_spawner(tmp_path, "ada", [], devices=())
     spawner.apply_profile(None)
     asyncio.run(spawner.start())
-    cmd, env = started[0]["cmd"], started[0]["env"]
-    assert cmd[0] == "/usr/bin/bwrap" and cmd[-2:] == ["--", "jupyterhub-singleuser"]
-    assert env["HOME"] == "/home/ada"
-    assert env["PRACTICUM_DATA_DIR"] == "/datasets"
-    assert env["JUPYTER_CONFIG_PATH"] == "/srv/practicum/jupyter-config"
-    assert (tmp_path / "homes" / "ada").is_dir()
+    launch = started[0]["launch"]
+    spec, limits, bridge = launch["sandbox"]["spec"], launch["sandbox"]["limits"], launch["bridge"]
+    assert spec["command"][0] == "jupyterhub-singleuser"
+    assert spec["env"]["HOME"] == "/home/ada"
+    assert spec["env"]["PRACTICUM_DATA_DIR"] == "/datasets"
+    assert spec["env"]["JUPYTER_CONFIG_PATH"] == "/srv/practicum/jupyter-config"
+    assert spec["host_uid"] >= 300000 and spec["host_uid"] == Path(tmp_path / "homes" / "ada").stat().st_uid
+    assert limits["memory_bytes"] == 4 * 1024**3 and limits["cpus"] == 2.0  # the CPU profile, enforced by the launcher's cgroup
+    assert [o["name"] for o in bridge["outbound"]] == ["hub-api", "mlflow"]
+    inbound = Path(tmp_path / "exchange-inbound" / "course1" / "ada")
+    assert {"source": str(inbound), "target": "/srv/nbgrader/exchange/course1/inbound", "writable": True} in spec["binds"]
+    assert (Path(tmp_path / "specs") / Path(started[0]["cmd"][-1]).name).stat().st_mode & 0o077 == 0  # root only
 
 
 def test_unsandboxed_mode_runs_the_plain_command(tmp_path, started):

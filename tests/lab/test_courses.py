@@ -49,7 +49,10 @@ def test_project_notebooks_are_generated_and_released_with_nbgrader(tmp_path):
     exchange.mkdir()
     bin_dir = str(Path(sys.executable).parent)  # nbgrader runs alembic from PATH
     env = dict(os.environ, PRACTICUM_BIN=bin_dir, PATH=f"{bin_dir}:{os.environ.get('PATH', '')}")
-    prepare_course(course, courses, tmp_path / "course_root", exchange, env)
+    prepare_course(course, courses, tmp_path / "course_root", exchange, tmp_path / "inbounds", env)
+    config = (tmp_path / "course_root" / "nbgrader_config.py").read_text()
+    assert "PrivateInboundCollect" in config and "c.Execute.kernel_name = 'practicum-sandboxed'" in config
+    assert (tmp_path / "inbounds" / "demo_projects").is_dir()
     released = exchange / "demo_projects" / "outbound" / "toy"
     assert sorted(p.name for p in released.iterdir()) == ["toy.ipynb"]
     text = json.dumps(json.loads((released / "toy.ipynb").read_text()))

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from practicum.contracts.tracking import MLFLOW_ADMIN_USERNAME
 from practicum.hub_client import HubClient
 from practicum.lab.background import BackgroundLab, start_background_lab
 from practicum.lab.courses import load_catalog
@@ -57,7 +58,7 @@ def test_status_reports_every_service_healthy(lab):
     courses = {course.course_id for course in load_catalog(REPO_ROOT / "courses")}
     assert COURSE in courses
     assert {s["name"] for s in report["services"]} == {
-        "jupyterhub", "mlflow", "lms", "idle-culler", *(f"formgrader-{course}" for course in courses)
+        "jupyterhub", "mlflow", "mlflow-gateway", "lms", "idle-culler", *(f"formgrader-{course}" for course in courses)
     }
 
 
@@ -99,7 +100,9 @@ def test_kernel_reads_the_mounted_datasets_and_logs_to_mlflow(lab, hub, tmp_path
     assert seen["state_visible"] is False
     assert "welcome" in seen["nbgrader_list"]
 
-    run = httpx.get(f"{lab.state.mlflow_url}/api/2.0/mlflow/runs/get", params={"run_id": seen["run_id"]}).json()
+    secrets = load_or_create_secrets(lab.state_dir / "secrets.json")
+    run = httpx.get(f"{lab.state.mlflow_url}/api/2.0/mlflow/runs/get", params={"run_id": seen["run_id"]},
+                    auth=(MLFLOW_ADMIN_USERNAME, secrets.mlflow_admin_password)).json()
     metrics = {m["key"]: m["value"] for m in run["run"]["data"]["metrics"]}
     params = {p["key"]: p["value"] for p in run["run"]["data"]["params"]}
     assert metrics == {"rows": 1.0}
