@@ -12,7 +12,7 @@ import pytest
 
 from practicum.contracts.tracking import MLFLOW_ADMIN_USERNAME
 from practicum.hub_client import HubClient
-from practicum.lab.background import BackgroundLab, start_background_lab
+from practicum.lab.background import BackgroundLab
 from practicum.lab.courses import load_catalog
 from practicum.lab.layout import REPO_ROOT
 from practicum.lab.secrets import load_or_create_secrets
@@ -23,14 +23,8 @@ COURSE = "intro_medical_ai"
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory) -> BackgroundLab:
-    root = tmp_path_factory.mktemp("lab")
-    datasets = root / "datasets"
-    (datasets / "ct_small" / "train").mkdir(parents=True)
-    (datasets / "ct_small" / "train" / "cases.csv").write_text("series,label\ns1,1\n")
-    running = start_background_lab(root / "state", datasets)
-    yield running
-    running.down()
+def lab(shared_lab) -> BackgroundLab:
+    return shared_lab
 
 
 @pytest.fixture(scope="module")
