@@ -29,7 +29,7 @@ from practicum.contracts.tracking import MLFLOW_ADMIN_USERNAME, MLFLOW_PREFIX
 from practicum.hub_config import kubernetes as k8s
 from practicum.hub_config import services
 from practicum.hub_config.profiles import GPU_GROUP, Profile, ProfileLimits, build_profiles
-from practicum.hub_config.sandbox import SANDBOX_DATASETS, SANDBOX_EXCHANGE
+from practicum.hub_config.sandbox import ALLOWED_EGRESS, SANDBOX_DATASETS, SANDBOX_EXCHANGE
 
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "hub_config" / "k8s"
@@ -558,7 +558,7 @@ def test_urls_in_custom_practicum_name_services_of_the_manifests():
         assert all(ports[urlsplit(url).port] in container_ports(t) for t in backends)
 
 
-def test_sandbox_egress_is_dns_hub_mlflow_gateway_and_lms_only():
+def test_sandbox_egress_is_dns_the_hub_and_the_mlflow_gateway_as_in_the_local_sandbox():
     policy = load_values()["singleuser"]["networkPolicy"]
     rules = policy["egressAllowRules"]
 
@@ -584,11 +584,13 @@ def test_sandbox_egress_is_dns_hub_mlflow_gateway_and_lms_only():
         )
         return svc["spec"]["selector"]["app.kubernetes.io/name"], target_port
 
-    for url in (values["mlflow_gateway_url"], values["lms_url"]):
-        assert backend(url) in allowed, f"no egress to {url}"
-    # MLflow itself only through the gateway, which signs the learner in as themselves.
-    assert backend(values["mlflow_url"]) not in allowed
-    assert all(app != "mlflow" for app, _ in allowed)
+    assert backend(values["mlflow_gateway_url"]) in allowed, "no egress to the MLflow gateway"
+    # MLflow itself only through the gateway, which signs the learner in as themselves; the LMS not at all.
+    assert backend(values["mlflow_url"]) not in allowed and backend(values["lms_url"]) not in allowed
+    # The same allow list as a local sandbox's bridge: the hub API (the chart's own rule) and the gateway.
+    pods_of = {"hub-api": "hub (the chart's singleuser policy)", "mlflow": "mlflow-gateway"}
+    assert set(pods_of) == set(ALLOWED_EGRESS)
+    assert {app for app, _ in allowed} == {pods_of["mlflow"]}
 
 
 def test_services_read_the_token_the_chart_generated_for_them():
