@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from practicum.sandbox.readback import UnsafeFile, tree_hash
 
 NBGRADER_MEMORY_BYTES = 2048 * MIB
 NBGRADER_SECONDS = 1800
+LOG_TAIL_BYTES = 256 * 1024  # what is kept of nbgrader's output, for the error message
+_REAP_SECONDS = 10.0
 # The last line of a Python traceback: "nbformat.reader.NotJSONError: Notebook does not appear to be JSON: ..."
 _EXCEPTION_LINE = re.compile(r"^\s*(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt)(?::.*)?$")
 
@@ -114,29 +117,55 @@ def _nbgrader(nbgrader: str, verb: list[str], cwd: Path, env: dict[str, str], me
             [nbgrader, *verb], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             preexec_fn=cgroup.join if cgroup is not None else None, start_new_session=True,
         )
+        # The kernels nbgrader starts write to its output too (learner code can flood it): keep its end only.
+        tail = _Tail(LOG_TAIL_BYTES)
+        reader = threading.Thread(target=tail.consume, args=(process.stdout,), daemon=True)
+        reader.start()
         try:
-            output, _ = process.communicate(timeout=seconds)
+            process.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
             if cgroup is not None:
                 cgroup.kill()
             process.kill()
-            process.communicate()
+            process.wait()
             raise AutogradeError(f"nbgrader {what} took longer than {seconds:g} s") from None
+        finally:
+            reader.join(_REAP_SECONDS)
+            if reader.is_alive() and cgroup is not None:  # something nbgrader started still holds its output
+                cgroup.kill()
+                reader.join(_REAP_SECONDS)
         if process.returncode != 0:
             out_of_memory = cgroup is not None and cgroup.usage().oom_kills > 0
             if out_of_memory:
                 raise AutogradeError(f"nbgrader {what} ran out of memory (the notebook's output or data is too large)")
-            raise AutogradeError(f"nbgrader {what} failed: {_failure(output)}")
+            raise AutogradeError(f"nbgrader {what} failed: {_failure(tail.value())}")
     finally:
         if cgroup is not None:
             cgroup.remove()
+
+
+class _Tail:
+    """The last ``limit`` bytes of a stream, however much flows through it."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.data = bytearray()
+
+    def consume(self, stream) -> None:
+        while chunk := stream.read1(1 << 16):
+            self.data += chunk
+            if len(self.data) > 2 * self.limit:
+                del self.data[: len(self.data) - self.limit]
+
+    def value(self) -> bytes:
+        return bytes(self.data[-self.limit :])
 
 
 def _failure(output: bytes, limit: int = 300) -> str:
     """Why nbgrader failed: the exception its last traceback ends on (nbgrader's own last lines only say
     "see the above traceback"), else its last lines."""
     lines = output.decode(errors="replace").strip().splitlines()
-    starts = [i for i, line in enumerate(lines) if line.strip() == "Traceback (most recent call last):"]
+    starts = [i for i, line in enumerate(lines) if line.rstrip().endswith("Traceback (most recent call last):")]
     if starts:
         cause = next((line.strip() for line in lines[starts[-1] + 1 :] if _EXCEPTION_LINE.match(line)), None)
         if cause:

@@ -27,7 +27,7 @@ from nbgrader.utils import parse_utc
 from traitlets import Integer, Unicode
 
 from practicum.sandbox.limits import MIB
-from practicum.sandbox.readback import TreeLimits, UnsafeFile, copy_tree
+from practicum.sandbox.readback import TreeLimits, UnsafeFile, copy_tree, walk_regular
 
 _LEARNER = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
 
@@ -76,7 +76,16 @@ class PrivateInboundCollect(ExchangeCollect):
         except (ValueError, TypeError, OverflowError):
             self.log.warning("Refusing %s: its timestamp %r cannot be read", entry, parts[2])
             return None
+        try:  # refused here, before nbgrader replaces the submission collected earlier, not after
+            for _ in walk_regular(entry, self._limits()):
+                pass
+        except UnsafeFile as error:
+            self.log.warning("Refusing the submission %s: %s", entry, error)
+            return None
         return {"username": owner, "filename": f"{owner}/{entry.name}", "timestamp": timestamp}
+
+    def _limits(self) -> TreeLimits:
+        return TreeLimits(max_files=self.max_files, max_bytes=self.max_megabytes * MIB)
 
     def init_dest(self) -> None:
         self.inbound_path = self.inbounds_root  # nbgrader's copy_files joins it with each record's filename
@@ -84,9 +93,8 @@ class PrivateInboundCollect(ExchangeCollect):
         self.check_owner = False
 
     def do_copy(self, src: str, dest: str) -> None:
-        limits = TreeLimits(max_files=self.max_files, max_bytes=self.max_megabytes * MIB)
         try:
-            copy_tree(src, dest, limits)
+            copy_tree(src, dest, self._limits())
         except UnsafeFile as error:
             shutil.rmtree(dest, ignore_errors=True)
             self.log.warning("Refusing the submission %s: %s", src, error)

@@ -97,7 +97,10 @@ def _open_regular_files(folder: str | Path, limits: TreeLimits) -> Iterator[tupl
                     names = sorted(entry.name for entry in entries)
                 for name in names:
                     relative = "/".join((*parts, name))
-                    mode = os.stat(name, dir_fd=current, follow_symlinks=False).st_mode
+                    try:
+                        mode = os.stat(name, dir_fd=current, follow_symlinks=False).st_mode
+                    except OSError as error:  # gone, or replaced, since the listing
+                        raise UnsafeFile(f"{relative} in {folder} changed while it was read: {error.strerror}") from None
                     count += 1
                     if count > limits.max_files:
                         raise UnsafeFile(f"{folder} holds more than {limits.max_files} files and folders")
