@@ -30,7 +30,7 @@ from .ehr_deid import deidentify_ehr_folder, verify_ehr_folder
 from .ehr_deid.verify import scan_files
 from .publish_ct import publish_ct
 from .publish_ehr import PublishedDataset, publish_cgm, publish_ehr_risk
-from .splits import make_hidden_dir
+from .splits import make_hidden_dir, make_public_readable
 
 DATASET_VERSION = "1.0.0"
 WORKERS = min(2, os.cpu_count() or 1)
@@ -143,6 +143,7 @@ def build_datasets(
     if leaks:
         shutil.rmtree(public)
         raise LeakFound(f"planted PHI found in the published files ({len(leaks)} hits); nothing published")
+    make_public_readable(public)
     seconds["publish"] = time.monotonic() - started
     report = DatasetsBuildReport(str(out_dir), size, seed, published, {"ct": ct_verify.ok, "ehr": verify.passed}, seconds)
     (reports / "build.json").write_text(report.to_json())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,35 @@ def assign_splits(
                 moved = sorted(pid for pid, s in assignment.items() if s == donor)[-1]
                 assignment[moved] = split
     return assignment
+
+
+def make_public_readable(folder: Path) -> int:
+    """Folders 0755 and files 0644 under ``folder`` (what sandboxes read as an unprivileged uid; atomic
+    writes through mkstemp leave files 0600). Returns how many entries were changed."""
+    changed = 0
+    for root, dirs, files in os.walk(folder):
+        for name, mode in [*((d, 0o755) for d in dirs), *((f, 0o644) for f in files)]:
+            path = os.path.join(root, name)
+            if not os.path.islink(path) and stat.S_IMODE(os.lstat(path).st_mode) != mode:
+                os.chmod(path, mode)
+                changed += 1
+    os.chmod(folder, 0o755)
+    return changed
+
+
+def unreadable_by_others(folder: Path, limit: int = 3) -> list[str]:
+    """Up to ``limit`` entries under ``folder`` that a sandbox's unprivileged uid could not read."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            mode = os.lstat(path).st_mode
+            wanted = stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(mode) else 0)
+            if not stat.S_ISLNK(mode) and mode & wanted != wanted:
+                found.append(path)
+                if len(found) >= limit:
+                    return found
+    return found
 
 
 def make_hidden_dir(path: Path) -> Path:

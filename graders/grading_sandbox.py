@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from typing import Literal
 
 import pandas as pd
 
-from practicum.contracts.project_modules import MASKED_REFERENCE, reference_modules
+from practicum.contracts.project_modules import MASKED_REFERENCE, reference_caches, reference_modules
 from practicum.sandbox import limits as sandbox_limits
 from practicum.sandbox.identity import GRADING_UID, identity_files
 from practicum.sandbox.limits import MIB
@@ -104,7 +103,7 @@ def grading_spec(
         host_uid=GRADING_UID,
         binds=(*python_binds(), *lab_code_binds(Path(package_file).parent), *binds),
         files=(passwd, group, *(FileContent(path, masked) for path in reference_modules(PROJECTS_DIR) if mask_references)),
-        hidden=tuple(str(p) for p in [*hidden, *lab_state_dirs()]),
+        hidden=tuple(str(p) for p in [*hidden, *lab_state_dirs(), *(reference_caches(PROJECTS_DIR) if mask_references else ())]),
         devices=tuple(str(p) for p in sorted(Path("/dev").glob("nvidia*"))) if gpu else (),
         env={"MLFLOW_TRACKING_URI": "file:///tmp/mlruns"},
         workdir="/tmp",
@@ -131,13 +130,15 @@ def run_model(
     hidden: Sequence[Path],
     limits: Limits,
     sandbox: SandboxKind = "bubblewrap",
+    work_dir: Path,
     max_rows: Callable[[str, pd.DataFrame], int] | None = None,
-    work_dir: Path | None = None,
     code_hash: str | None = None,
 ) -> Predictions:
-    """Predict each named input in a fresh sandbox; outputs land in ``work_dir`` (a temporary folder
-    by default). With ``code_hash`` (from ``stage_model``), ``model_dir`` is already staged."""
-    work = Path(work_dir or tempfile.mkdtemp(prefix="practicum-grading-"))
+    """Predict each named input in a fresh sandbox; inputs and outputs live in ``work_dir`` (the
+    caller's, removed by the caller). With ``code_hash`` (from ``stage_model``), ``model_dir`` is
+    already staged."""
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
     staged = Path(model_dir) if code_hash else work / "model"
     if not code_hash:
         code_hash = stage_model(model_dir, staged)

@@ -19,6 +19,7 @@ from typing import Any
 from practicum import __version__
 from practicum.contracts.grade_result import GradeResult, ItemKind, TargetOutcome
 from practicum.contracts.project_spec import ProjectSpec, load_project_spec
+from practicum.datasets.splits import unreadable_by_others
 
 from .bounded_call import LimitExceeded, Refused, call_bounded
 from .grading_sandbox import Limits, Predictions, SandboxFailure, SandboxKind, parse_memory, run_model, stage_model
@@ -124,6 +125,9 @@ def grade_model(
     protocol = protocol_for(project.task)
     build_dir = build_dir.resolve()  # inputs name files by absolute path: the sandbox has another working folder
     public_dir, hidden_dir = build_dir / "public", build_dir / "hidden"
+    unreadable = unreadable_by_others(public_dir / project.dataset.name)
+    if unreadable:  # the build's fault, not the learner's: say so before anything runs
+        raise ValueError(f"{build_dir} is not readable by the grading sandbox (e.g. {unreadable[0]}): chmod -R a+rX {public_dir}")
     started = datetime.now(UTC)
     options = dict(project.evaluation)
     # Protocol secrets (cut points, orders) are drawn for this grading only, from the OS's randomness.

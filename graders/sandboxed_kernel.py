@@ -46,6 +46,7 @@ class KernelSandbox:
     code_dirs: tuple[str, ...]
     public_datasets: str = ""
     masked_files: tuple[str, ...] = ()
+    hidden_dirs: tuple[str, ...] = ()
     memory_bytes: int = 4096 * MIB
     cpus: float = 2.0
     pids: int = 512
@@ -58,7 +59,8 @@ class KernelSandbox:
     @classmethod
     def read(cls, path: str | Path) -> KernelSandbox:
         raw = json.loads(Path(path).read_text())
-        return cls(**{**raw, "code_dirs": tuple(raw["code_dirs"]), "masked_files": tuple(raw.get("masked_files", ()))})
+        tuples = {name: tuple(raw.get(name, ())) for name in ("code_dirs", "masked_files", "hidden_dirs")}
+        return cls(**{**raw, **tuples})
 
 
 def write_kernelspec(data_dir: Path, python: str = sys.executable) -> Path:
@@ -94,7 +96,7 @@ def kernel_launch(config: KernelSandbox, connection: dict, notebook_dir: str, ex
         command=(python, "-m", "practicum.graders.sandboxed_kernel", "--inside", CONNECTION, *extra_args),
         host_uid=GRADING_UID,
         binds=tuple(binds),
-        hidden=notebooks,
+        hidden=(*notebooks, *config.hidden_dirs),
         tmpfs=(Tmpfs("/home/jovyan", config.work_bytes),),
         files=(passwd, group, FileContent(CONNECTION, json.dumps(inside).encode()), *(FileContent(p, masked) for p in config.masked_files)),
         env=env,

@@ -55,7 +55,7 @@ def configure_local(c: Config, s: HubSettings) -> None:
     c.SandboxSpawner.egress = {"hub-api": [s.ip, s.hub_port], "mlflow": [s.ip, s.mlflow_gateway_port]}
     c.SandboxSpawner.jupyter_etc_dir = s.sandbox_jupyter_etc
     c.SandboxSpawner.code_dirs = list(s.code_dirs)
-    c.SandboxSpawner.hidden_dirs = [s.state_dir]
+    c.SandboxSpawner.hidden_dirs = [s.state_dir, *s.hidden_code_dirs]
     c.SandboxSpawner.masked_files = list(s.masked_files)
     c.SandboxSpawner.gpu_devices = list(s.gpus)
     limits = ProfileLimits(gpu_groups=tuple(s.gpu_groups))

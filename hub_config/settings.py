@@ -65,6 +65,8 @@ class HubSettings:
     sandbox_spec_dir: str = ""
     sandbox: str = "bubblewrap"
     code_dirs: tuple[str, ...] = ()
+    # Folders inside code_dirs that sandboxes see empty (the instructor references' bytecode caches).
+    hidden_code_dirs: tuple[str, ...] = ()
     masked_files: tuple[str, ...] = ()
     gpus: tuple[str, ...] = ()
     gpu_groups: tuple[str, ...] = ("gpu-users",)
@@ -114,7 +116,7 @@ class HubSettings:
             CourseService(**{**c, "instructors": tuple(c.get("instructors", ()))})
             for c in raw.get("courses", ())
         )
-        for key in ("proxy_command", "code_dirs", "masked_files", "gpus", "gpu_groups", "admin_users"):
+        for key in ("proxy_command", "code_dirs", "hidden_code_dirs", "masked_files", "gpus", "gpu_groups", "admin_users"):
             if key in raw:
                 raw[key] = tuple(raw[key])
         return cls(**raw)

@@ -46,6 +46,18 @@ def check_readable_dir(path: Path, *, what: str) -> None:
         raise LabError(f"{what} {path} is not readable: {exc.strerror}") from None
 
 
+def check_readable_by_sandboxes(path: Path, *, what: str) -> None:
+    """Sandboxes run as unprivileged uids: files only their owner may read are as good as absent."""
+    from practicum.datasets.splits import unreadable_by_others
+
+    found = unreadable_by_others(path)
+    if found:
+        raise LabError(
+            f"{what} {path} holds files only their owner may read (e.g. {found[0]}); sandboxes read them as an "
+            f"unprivileged user: `chmod -R a+rX {path}` (builds made by `practicum datasets build` are readable)"
+        )
+
+
 def resolve_sandbox_mode(requested: str) -> str:
     """'auto' means bubblewrap where it is installed."""
     if requested not in ("auto", "bubblewrap", "none"):

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from practicum.contracts.project_modules import reference_modules
+from practicum.contracts.project_modules import reference_caches, reference_modules
 from practicum.graders.sandboxed_kernel import CONFIG_ENV, KernelSandbox, write_kernelspec
 from practicum.hub_config.sandbox import ServerMounts, formgrader, server_network
 from practicum.hub_config.settings import CourseService, HubSettings
@@ -35,6 +35,11 @@ def masked_files() -> tuple[str, ...]:
     return reference_modules(REPO_ROOT / "projects")
 
 
+def hidden_code_dirs() -> tuple[str, ...]:
+    """Folders inside the lab's code that sandboxes see empty (the references' bytecode caches)."""
+    return reference_caches(REPO_ROOT / "projects")
+
+
 def grading_environment(layout: StateLayout) -> dict[str, str]:
     """What nbgrader needs to execute notebooks with the sandboxed grading kernel."""
     return {"JUPYTER_PATH": str(layout.grading_kernels / "share"), CONFIG_ENV: str(layout.grading_kernels / "sandbox.json")}
@@ -42,7 +47,7 @@ def grading_environment(layout: StateLayout) -> dict[str, str]:
 
 def prepare_grading_kernel(layout: StateLayout, datasets_dir: Path) -> None:
     write_kernelspec(layout.grading_kernels / "share", python=sys.executable)
-    KernelSandbox(code_dirs=code_dirs(), public_datasets=str(datasets_dir), masked_files=masked_files()).write(
+    KernelSandbox(code_dirs=code_dirs(), public_datasets=str(datasets_dir), masked_files=masked_files(), hidden_dirs=hidden_code_dirs()).write(
         layout.grading_kernels / "sandbox.json"
     )
     own(layout.grading_kernels, 0, always=True)
@@ -76,7 +81,7 @@ def write_formgrader_spec(layout: StateLayout, settings: HubSettings, course: Co
         exchange=settings.exchange_dir,
         jupyter_etc="",
         code_dirs=settings.code_dirs,
-        hidden_dirs=(settings.state_dir,),
+        hidden_dirs=(settings.state_dir, *settings.hidden_code_dirs),
         masked_files=settings.masked_files,
     )
     memory = parse_memory(FORMGRADER_MEMORY)

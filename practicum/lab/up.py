@@ -173,6 +173,7 @@ def _public_datasets(settings: LabSettings) -> Path:
         folder.mkdir(parents=True)
         (folder / "README.txt").write_text(DATASETS_README)
     preflight.check_readable_dir(folder, what="dataset folder")
+    preflight.check_readable_by_sandboxes(folder, what="dataset folder")
     return folder
 
 
@@ -223,6 +224,7 @@ def _hub_settings(
         sandbox_spec_dir=str(layout.sandbox_specs),
         sandbox=sandbox,
         code_dirs=sandboxes.code_dirs(),
+        hidden_code_dirs=sandboxes.hidden_code_dirs(),
         masked_files=sandboxes.masked_files(),
         gpus=tuple(detect_gpus()),
         courses=tuple(

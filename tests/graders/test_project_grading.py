@@ -93,6 +93,7 @@ def test_the_sandbox_has_no_network_no_labels_no_lab_state_no_reference(small_bu
         predictions = run_model(
             model, {"test": pd.DataFrame({"x": [1]})}, read_only=[small_build / "public"],
             hidden=[small_build / "hidden", small_build / "secrets"], limits=Limits(cpus=1, memory_bytes=4 << 30, time_limit_seconds=120),
+            work_dir=tmp_path / "work",
         )
     finally:
         shutil.rmtree(state)

@@ -1,11 +1,14 @@
 """A learner's server sandbox, checked by running a real process inside it (the probe stands in for the server)."""
 
+import importlib.util
 import json
 import os
+import py_compile
 import shutil
 import sys
 import uuid
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +22,7 @@ from practicum.hub_config.sandbox import (
     server_network,
 )
 from practicum.lab.layout import REPO_ROOT
-from practicum.lab.sandboxes import code_dirs
+from practicum.lab.sandboxes import code_dirs, hidden_code_dirs
 from practicum.sandbox.limits import Limits
 from practicum.sandbox.run import run_sandboxed
 
@@ -48,7 +51,7 @@ def host(tmp_path):
         jupyter_etc=str(state / "etc"),
         private_inbounds={"course1": str(state / "inbound" / "course1" / "ada")},
         code_dirs=code_dirs(),
-        hidden_dirs=[str(state)],
+        hidden_dirs=[str(state), *hidden_code_dirs()],
         masked_files=reference_modules(REPO_ROOT / "projects"),
     )
     return mounts, state
@@ -139,6 +142,36 @@ print(json.dumps(seen))
     assert "reference solutions are not available" in seen["reference"]
     assert seen["model"] == "imported", "what learners build on stays importable"
     assert (REPO_ROOT / "projects" / "ehr_complication_risk" / "reference.py").read_text().startswith('"""Instructor reference')
+
+
+@needs_bwrap
+def test_a_cached_bytecode_of_a_reference_cannot_be_loaded_in_the_sandbox(host, tmp_path):
+    mounts, _ = host
+    source = next(iter(reference_modules(REPO_ROOT / "projects")))
+    cached = Path(importlib.util.cache_from_source(source))
+    made = not cached.exists()
+    if made:
+        py_compile.compile(source, cfile=str(cached), doraise=True)  # what a host import leaves behind
+    try:
+        seen = run_probe(mounts, tmp_path, BYTECODE_PROBE % {"cached": str(cached), "project": Path(source).parent.name})
+    finally:
+        if made:
+            cached.unlink()
+    assert seen == {"loaded": False}
+
+
+BYTECODE_PROBE = """
+import importlib.machinery, importlib.util, json
+name = "practicum.projects.%(project)s.stolen_reference"  # inside the package: its relative imports resolve
+try:
+    loader = importlib.machinery.SourcelessFileLoader(name, %(cached)r)
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader))
+    loader.exec_module(module)
+    loaded = hasattr(module, "train_reference")
+except (ImportError, OSError):
+    loaded = False
+print(json.dumps({"loaded": loaded}))
+"""
 
 
 def test_every_project_reference_is_found_for_masking():
