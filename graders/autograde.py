@@ -29,10 +29,11 @@ from practicum.sandbox.cgroups import Cgroup, CgroupLimits, cgroups_available
 from practicum.sandbox.identity import own
 from practicum.sandbox.limits import MIB
 from practicum.sandbox.readback import UnsafeFile, tree_hash
+from practicum.sandbox.run import HeadTail
 
 NBGRADER_MEMORY_BYTES = 2048 * MIB
 NBGRADER_SECONDS = 1800
-LOG_TAIL_BYTES = 256 * 1024  # what is kept of nbgrader's output, for the error message
+LOG_TAIL_BYTES = 256 * 1024  # what is kept of nbgrader's output (its first and last bytes), for the error message
 _REAP_SECONDS = 10.0
 # The last line of a Python traceback: "nbformat.reader.NotJSONError: Notebook does not appear to be JSON: ..."
 _EXCEPTION_LINE = re.compile(r"^\s*(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt)(?::.*)?$")
@@ -118,7 +119,7 @@ def _nbgrader(nbgrader: str, verb: list[str], cwd: Path, env: dict[str, str], me
             preexec_fn=cgroup.join if cgroup is not None else None, start_new_session=True,
         )
         # The kernels nbgrader starts write to its output too (learner code can flood it): keep its end only.
-        tail = _Tail(LOG_TAIL_BYTES)
+        tail = HeadTail(LOG_TAIL_BYTES)
         reader = threading.Thread(target=tail.consume, args=(process.stdout,), daemon=True)
         reader.start()
         try:
@@ -138,33 +139,16 @@ def _nbgrader(nbgrader: str, verb: list[str], cwd: Path, env: dict[str, str], me
             out_of_memory = cgroup is not None and cgroup.usage().oom_kills > 0
             if out_of_memory:
                 raise AutogradeError(f"nbgrader {what} ran out of memory (the notebook's output or data is too large)")
-            raise AutogradeError(f"nbgrader {what} failed: {_failure(tail.value())}")
+            raise AutogradeError(f"nbgrader {what} failed: {_failure(tail.text())}")
     finally:
         if cgroup is not None:
             cgroup.remove()
 
 
-class _Tail:
-    """The last ``limit`` bytes of a stream, however much flows through it."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.data = bytearray()
-
-    def consume(self, stream) -> None:
-        while chunk := stream.read1(1 << 16):
-            self.data += chunk
-            if len(self.data) > 2 * self.limit:
-                del self.data[: len(self.data) - self.limit]
-
-    def value(self) -> bytes:
-        return bytes(self.data[-self.limit :])
-
-
-def _failure(output: bytes, limit: int = 300) -> str:
+def _failure(output: str, limit: int = 300) -> str:
     """Why nbgrader failed: the exception its last traceback ends on (nbgrader's own last lines only say
     "see the above traceback"), else its last lines."""
-    lines = output.decode(errors="replace").strip().splitlines()
+    lines = output.strip().splitlines()
     starts = [i for i, line in enumerate(lines) if line.rstrip().endswith("Traceback (most recent call last):")]
     if starts:
         cause = next((line.strip() for line in lines[starts[-1] + 1 :] if _EXCEPTION_LINE.match(line)), None)

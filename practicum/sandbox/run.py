@@ -108,7 +108,7 @@ def _run(argv: list[str], fds: list[int], env: dict[str, str] | None, limits: Li
         preexec_fn=confine, start_new_session=True, env=env, cwd="/",
     )
     overflow = threading.Event()
-    tail = _HeadTail(limits.log_bytes)
+    tail = HeadTail(limits.log_bytes)
     copier = threading.Thread(target=_copy_result, args=(process.stdout, result_fd, limits.result_bytes, overflow), daemon=True)
     logger = threading.Thread(target=tail.consume, args=(process.stderr,), daemon=True)
     copier.start()
@@ -177,7 +177,7 @@ def _copy_result(stream, fd: int, limit: int, overflow: threading.Event) -> None
         pass
 
 
-class _HeadTail:
+class HeadTail:
     """The first and last bytes of a stream (half of ``limit`` each), and how much was skipped."""
 
     def __init__(self, limit: int) -> None:
