@@ -2,12 +2,13 @@
 
 Run as root (the lab's launcher), a sandbox is two bubblewrap stages:
 
-1. an outer, privileged stage builds the file system (read-only system, Python and lab code, the
-   spec's binds, empty files over secrets and masks) in new PID, network, IPC, UTS and cgroup
-   namespaces; then ``setpriv`` drops to the spec's unprivileged host uid with no capabilities;
+1. an outer, privileged stage builds the file system (size-capped tmpfs for /tmp and the spec's
+   writable folders, read-only system, Python and lab code, the spec's binds, empty files over
+   secrets and masks) in new PID, network, IPC, UTS and cgroup namespaces; then ``setpriv`` drops
+   to the spec's unprivileged host uid with no capabilities;
 2. an inner, unprivileged stage adds a user namespace with uid 1000 inside, forbids further user
-   namespaces (``--disable-userns``), drops every capability, mounts the size-capped tmpfs
-   folders the sandbox may write, loads the seccomp filter and runs the command.
+   namespaces (``--disable-userns``), drops every capability, makes /dev read-only but for a
+   size-capped /dev/shm, loads the seccomp filter and runs the command.
 
 Mounts made by the outer stage are locked in the inner user namespace: learner code can neither
 remount them writable nor unmount a mask to see what it covers. Root-only host files stay
