@@ -17,7 +17,6 @@ Configure it in a course's nbgrader_config.py::
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from collections import defaultdict
 from pathlib import Path
@@ -26,10 +25,9 @@ from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.utils import parse_utc
 from traitlets import Integer, Unicode
 
+from practicum.contracts.exchange import LEARNER_NAME
 from practicum.sandbox.limits import MIB
 from practicum.sandbox.readback import TreeLimits, UnsafeFile, copy_tree, walk_regular
-
-_LEARNER = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
 
 
 class PrivateInboundCollect(ExchangeCollect):
@@ -50,7 +48,7 @@ class PrivateInboundCollect(ExchangeCollect):
         records = defaultdict(list)
         for owner_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
             owner = owner_dir.name
-            if not _LEARNER.match(owner) or (wanted != "*" and owner != wanted):
+            if not LEARNER_NAME.fullmatch(owner) or set(owner) == {"."} or (wanted != "*" and owner != wanted):
                 continue
             for entry in sorted(owner_dir.iterdir()):
                 record = self._record(owner, entry)

@@ -50,6 +50,7 @@ def configure_local(c: Config, s: HubSettings) -> None:
     c.SandboxSpawner.courses = [course.course_id for course in s.courses]
     c.SandboxSpawner.uid_registry = s.sandbox_uid_registry
     c.SandboxSpawner.spec_dir = s.sandbox_spec_dir
+    c.SandboxSpawner.cgroup_prefix = s.sandbox_cgroup_prefix
     c.SandboxSpawner.launcher_python = s.python
     # The only services a sandbox reaches (the bridge relays nothing else): the hub API and MLflow's gateway.
     c.SandboxSpawner.egress = {"hub-api": [s.ip, s.hub_port], "mlflow": [s.ip, s.mlflow_gateway_port]}

@@ -29,8 +29,6 @@ ALLOWED_EGRESS = ("hub-api", "mlflow")
 SERVER_PIDS = 4096
 # nbgrader wants a writable exchange root; each learner's is a private, nearly empty folder of their own.
 EXCHANGE_VIEW_BYTES = 1024 * 1024
-
-
 class SandboxUnavailable(RuntimeError):
     """bubblewrap is not installed."""
 

@@ -63,6 +63,7 @@ class HubSettings:
     sandbox_jupyter_etc: str = ""
     sandbox_uid_registry: str = ""
     sandbox_spec_dir: str = ""
+    sandbox_cgroup_prefix: str = "lab"
     sandbox: str = "bubblewrap"
     code_dirs: tuple[str, ...] = ()
     # Folders inside code_dirs that sandboxes see empty (the instructor references' bytecode caches).

@@ -21,6 +21,7 @@ from jupyterhub.spawner import SimpleLocalProcessSpawner
 from tornado import web
 from traitlets import Dict, List, Unicode, default
 
+from practicum.contracts.exchange import learner_inbound
 from practicum.sandbox.identity import UidRegistry, own
 from practicum.sandbox.limits import Limits
 
@@ -79,6 +80,9 @@ class SandboxSpawner(SimpleLocalProcessSpawner):
         config=True,
         help="Services a sandbox may reach, name -> [host, port] on the host's loopback (the hub API, the MLflow gateway); "
         "inside the sandbox each is at 127.0.0.1 on the same port. Nothing else is reachable.",
+    )
+    cgroup_prefix = Unicode(
+        "lab", config=True, help="Prefix of this lab's sandbox cgroup names (distinct per lab: labs side by side never collide)."
     )
     launcher_python = Unicode(sys.executable, config=True, help="Python that runs the sandbox launcher (practicum.sandbox.serve).")
     jupyter_etc_dir = Unicode(config=True, help="Host folder of Jupyter configuration for sandboxes (JUPYTER_CONFIG_PATH).")
@@ -227,16 +231,20 @@ class SandboxSpawner(SimpleLocalProcessSpawner):
             host_uid=uid,
             limits=limits,
             network=server_network(self.port, {name: (host, int(port)) for name, (host, port) in self.egress.items()}),
-            name=_cgroup_name(self.user.name, self.name),
+            name=self._cgroup_name,
         )
         os.makedirs(self.spec_dir, mode=0o700, exist_ok=True)
-        path = Path(self.spec_dir) / f"{_cgroup_name(self.user.name, self.name)}.json"
+        path = Path(self.spec_dir) / f"{self._cgroup_name}.json"
         launch.write(path)
         return [self.launcher_python, "-m", "practicum.sandbox.serve", str(path)]
 
+    @property
+    def _cgroup_name(self) -> str:
+        return server_cgroup_name(self.cgroup_prefix, self.user.name, self.name)
+
     def _inbound(self, course: str, uid: int) -> str:
         """This learner's own inbound of ``course``: theirs to write, readable by the course's graders."""
-        folder = Path(self.exchange_inbound_dir) / course / self.user.name
+        folder = Path(learner_inbound(self.exchange_inbound_dir, course, self.user.name))
         folder.mkdir(parents=True, exist_ok=True)
         os.chown(folder, uid, uid)
         folder.chmod(0o755)
@@ -246,10 +254,10 @@ class SandboxSpawner(SimpleLocalProcessSpawner):
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
-def _cgroup_name(user: str, server: str) -> str:
+def server_cgroup_name(prefix: str, user: str, server: str) -> str:
     """A cgroup (and spec file) name per server, distinct even when names differ only in odd characters."""
     digest = hashlib.sha256(f"{user}/{server}".encode()).hexdigest()[:10]
-    return f"server-{_UNSAFE.sub('_', user)[:80]}-{_UNSAFE.sub('_', server or 'default')[:20]}-{digest}"
+    return f"{prefix}-server-{_UNSAFE.sub('_', user)[:80]}-{_UNSAFE.sub('_', server or 'default')[:20]}-{digest}"
 
 
 def _tuple_or_none(value: Any) -> tuple[str, ...] | None:

@@ -7,6 +7,7 @@ grading kernelspec where only graders look for it, and writes each formgrader's 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -24,6 +25,12 @@ from .layout import REPO_ROOT, StateLayout, venv_bin
 
 FORMGRADER_MEMORY = "4G"
 FORMGRADER_CPUS = 2.0
+
+
+def cgroup_prefix(layout: StateLayout) -> str:
+    """What this lab's servers' cgroups are named with: two labs on one machine (other state folders)
+    neither collide nor sweep each other's sandboxes; a restart of the same lab finds its leftovers."""
+    return "lab-" + hashlib.sha256(str(layout.root.resolve()).encode()).hexdigest()[:10]
 
 
 def code_dirs() -> tuple[str, ...]:
@@ -104,15 +111,15 @@ def write_formgrader_spec(layout: StateLayout, settings: HubSettings, course: Co
         host_uid=course_uid(layout, course.course_id),
         limits=Limits(memory_bytes=memory, cpus=FORMGRADER_CPUS, pids=2048, tmp_bytes=memory),
         network=server_network(course.port, {"hub-api": (settings.ip, settings.hub_port)}),
-        name=f"formgrader-{course.course_id}",
+        name=f"{settings.sandbox_cgroup_prefix}-formgrader-{course.course_id}",
     )
     path = layout.sandbox_specs / f"formgrader-{course.course_id}.json"
     launch.write(path)
     return path
 
 
-def sweep_leftovers() -> None:
-    """The sandbox cgroups of servers a crashed lab left behind (their processes died with their launchers)."""
+def sweep_leftovers(layout: StateLayout) -> None:
+    """The sandbox cgroups of servers this lab left behind when it crashed (their processes died with
+    their launchers); other labs' are not touched."""
     if cgroups_available() is not None:
-        for prefix in ("server-", "formgrader-"):
-            sweep_stale(prefix)
+        sweep_stale(cgroup_prefix(layout) + "-")

@@ -96,7 +96,7 @@ def start_lab(settings: LabSettings, progress: ProgressCallback | None = None) -
             course, settings.courses_dir, Path(service.root), layout.exchange, layout.exchange_inbound, env, sandboxed=sandbox == "bubblewrap"
         )
     if sandbox == "bubblewrap":
-        sandboxes.sweep_leftovers()
+        sandboxes.sweep_leftovers(layout)
         services = []
         for service in hub_settings.courses:
             sandboxes.give_course_to_its_uid(layout, service)
@@ -222,6 +222,7 @@ def _hub_settings(
         sandbox_jupyter_etc=str(layout.sandbox_jupyter_etc),
         sandbox_uid_registry=str(layout.sandbox_uids),
         sandbox_spec_dir=str(layout.sandbox_specs),
+        sandbox_cgroup_prefix=sandboxes.cgroup_prefix(layout),
         sandbox=sandbox,
         code_dirs=sandboxes.code_dirs(),
         hidden_code_dirs=sandboxes.hidden_code_dirs(),

@@ -9,6 +9,7 @@ import fnmatch
 import importlib
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -25,6 +26,8 @@ import pytest
 import yaml
 from traitlets.config import Config
 
+from practicum.contracts import exchange as contracts_exchange
+from practicum.contracts.exchange import course_inbounds, learner_inbound
 from practicum.contracts.tracking import MLFLOW_ADMIN_USERNAME, MLFLOW_PREFIX
 from practicum.hub_config import kubernetes as k8s
 from practicum.hub_config import services
@@ -62,16 +65,29 @@ def objects_of_kind(kind: str) -> list[dict[str, Any]]:
 
 
 def config_as_chart_leaves_it(values: dict[str, Any]) -> Config:
-    """The part of z2jh's jupyterhub_config.py that runs before hub.extraConfig and
+    """The part of z2jh 4.3's jupyterhub_config.py that runs before hub.extraConfig and
     that configure_kubernetes builds on: hub.services with generated tokens, the
-    user pods' tolerations and environment."""
+    user pods' image, tolerations, environment, volumes and mounts (dicts: the home
+    volume, then extraVolumes by name and extraVolumeMounts by "<index>-<name>") and
+    init containers (a list: the cloud metadata blocker)."""
     c = Config()
     c.JupyterHub.services = [
         {**service, "name": name, "api_token": f"generated-{name}"}
         for name, service in values["hub"].get("services", {}).items()
     ]
+    singleuser = values["singleuser"]
+    c.KubeSpawner.image = f"{singleuser['image']['name']}:{singleuser['image']['tag']}"
     c.KubeSpawner.tolerations = copy.deepcopy(CHART_TOLERATIONS)
-    c.KubeSpawner.environment = dict(values["singleuser"].get("extraEnv", {}))
+    c.KubeSpawner.environment = dict(singleuser.get("extraEnv", {}))
+    storage = singleuser["storage"]
+    home = "volume-{user_server}"
+    volumes = {home: {"name": home, "persistentVolumeClaim": {"claimName": "{pvc_name}"}}}
+    mounts = {home: {"mountPath": storage["homeMountPath"], "name": home, "subPath": None}}
+    volumes |= {v["name"]: v for v in storage.get("extraVolumes", [])}
+    mounts |= {f"{i}-{m['name']}": m for i, m in enumerate(storage.get("extraVolumeMounts", []))}
+    c.KubeSpawner.volumes = copy.deepcopy(volumes)
+    c.KubeSpawner.volume_mounts = copy.deepcopy(mounts)
+    c.KubeSpawner.init_containers = [{"name": "block-cloud-metadata", "image": "network-tools", "command": ["iptables"]}]
     return c
 
 
@@ -91,6 +107,7 @@ def with_lms_token() -> Config:
         {"name": services.LMS_SERVICE, "api_token": "generated"},
         {"name": services.MLFLOW_GATEWAY_SERVICE, "api_token": "generated-mlflow"},
     ]
+    c.KubeSpawner.image = "registry.example.org/practicum/singleuser:test"
     return c
 
 
@@ -201,6 +218,106 @@ def hub_service_containers() -> list[dict[str, Any]]:
     ]
 
 
+def kubespawner_entries(value: Any) -> list[Any]:
+    """KubeSpawner's list-or-dict traits as it reads them: dict values sorted by key."""
+    return [value[k] for k in sorted(value)] if isinstance(value, dict) else list(value)
+
+
+def kubespawner_expand(value: Any, username: str) -> Any:
+    """KubeSpawner 7's template expansion (safe slug scheme) of what it puts in the pod:
+    str.format of every string, then a trailing '-' stripped."""
+    if isinstance(value, list):
+        return [kubespawner_expand(v, username) for v in value]
+    if isinstance(value, dict):
+        return {k: kubespawner_expand(v, username) for k, v in value.items()}
+    if isinstance(value, str):
+        ns = {"username": username, "unescaped_username": username, "user_server": username,
+              "servername": "", "pvc_name": f"claim-{username}", "userid": 1}
+        rendered = value.format(**ns)
+        return rendered if value.endswith("-") else rendered.rstrip("-")
+    return value
+
+
+def kubelet_expand(value: str, env: dict[str, str]) -> str:
+    """The kubelet's $(VAR) expansion (subPathExpr, command): one pass, undefined names left as they are."""
+    return re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: env.get(m.group(1), m.group(0)), value)
+
+
+def container_env(container: dict[str, Any], annotations: dict[str, str]) -> dict[str, str]:
+    env = {}
+    for var in container.get("env", []):
+        if "value" in var:
+            env[var["name"]] = var["value"]
+        else:
+            path = var["valueFrom"]["fieldRef"]["fieldPath"]
+            key = re.fullmatch(r"metadata\.annotations\['([^']+)'\]", path)
+            assert key, f"{var['name']}: only pod annotations are read ({path})"
+            env[var["name"]] = annotations.get(key.group(1), "")
+    return env
+
+
+def resolved_mounts(mounts: list[dict[str, Any]], volumes: dict[str, dict[str, Any]], env: dict[str, str]) -> list[dict[str, Any]]:
+    """Each mount with its volume, its path inside the volume and whether the container may write it."""
+    resolved = []
+    for mount in mounts:
+        volume = volumes[mount["name"]]
+        assert not ("subPath" in mount and mount.get("subPathExpr")), "subPath and subPathExpr exclude each other"
+        sub_path = kubelet_expand(mount["subPathExpr"], env) if mount.get("subPathExpr") else mount.get("subPath") or ""
+        read_only = bool(mount.get("readOnly")) or bool((volume.get("persistentVolumeClaim") or {}).get("readOnly"))
+        resolved.append({"path": mount["mountPath"], "volume": volume, "sub_path": sub_path, "read_only": read_only})
+    return resolved
+
+
+def render_user_pod(c: Config, username: str) -> dict[str, Any]:
+    """What KubeSpawner 7 and the kubelet make of c's volumes for one user: per container
+    (the notebook's and each init container), its env, command and resolved mounts."""
+    annotations = {k8s.USERNAME_ANNOTATION: username}
+    volumes = {v["name"]: v for v in kubespawner_expand(kubespawner_entries(c.KubeSpawner.volumes), username)}
+    environment = {k: v for k, v in c.KubeSpawner.environment.items() if isinstance(v, str)}
+    # JupyterHub's Spawner.get_env sets JUPYTERHUB_USER to the user's name; KubeSpawner adds the environment.
+    notebook_env = {"JUPYTERHUB_USER": username, **environment}
+    mounts = kubespawner_expand(kubespawner_entries(c.KubeSpawner.volume_mounts), username)
+    pod = {"notebook": {"env": notebook_env, "command": [], "mounts": resolved_mounts(mounts, volumes, notebook_env)}}
+    init_containers = c.KubeSpawner.init_containers if "init_containers" in c.KubeSpawner else []
+    for init in kubespawner_expand(kubespawner_entries(init_containers), username):
+        env = container_env(init, annotations)
+        pod[init["name"]] = {
+            "container": init,
+            "env": env,
+            "command": [kubelet_expand(arg, env) for arg in init.get("command", [])],
+            "mounts": resolved_mounts(init.get("volumeMounts", []), volumes, env),
+        }
+    return pod
+
+
+def claim_of(mount: dict[str, Any]) -> str | None:
+    return (mount["volume"].get("persistentVolumeClaim") or {}).get("claimName")
+
+
+def mount_at(pod: dict[str, Any], path: str, container: str = "notebook") -> dict[str, Any]:
+    (found,) = [m for m in pod[container]["mounts"] if m["path"] == path]
+    return found
+
+
+def two_course_config(**extra: Any) -> Config:
+    c = with_lms_token()
+    for course in ("c1", "c2"):
+        c.JupyterHub.services.append({"name": f"formgrader-{course}", "api_token": "t"})
+    courses = [{"course_id": course, "url": f"http://formgrader-{course}.practicum.svc:8888"} for course in ("c1", "c2")]
+    k8s.configure_kubernetes(c, minimal_values(courses=courses, **extra))
+    return c
+
+
+def run_init_container(init: dict[str, Any], roots: dict[str, Path]) -> int:
+    """Run an init container's command here: its python -m module's main, on folders standing for its mounts."""
+    command = list(init["command"])
+    assert command[:3] == ["python", "-m", "practicum.hub_config.kubernetes"]
+    for mount in init["mounts"]:
+        roots[claim_of(mount)].mkdir(parents=True, exist_ok=True)
+        command = [str(roots[claim_of(mount)]) if arg == mount["path"] else arg for arg in command]
+    return k8s.main(command[3:])
+
+
 # --- KubeSpawner profiles -------------------------------------------------------------------
 
 
@@ -306,6 +423,7 @@ def test_sandboxes_get_the_mlflow_gateway_their_token_and_the_datasets_folder():
     assert env["MLFLOW_EXPERIMENT_NAME"](spawner) == "learners/ada"
     assert env["PRACTICUM_DATA_DIR"] == SANDBOX_DATASETS == "/datasets"
     assert env["JUPYTER_CONFIG_PATH"] == k8s.IMAGE_JUPYTER_CONFIG_DIR
+    assert env["PRACTICUM_IN_SANDBOX"] == "1"  # as in every local sandbox
     assert env["TZ"] == "UTC"  # the chart's singleuser.extraEnv is kept
 
 
@@ -500,6 +618,8 @@ def test_extra_config_runs_as_the_chart_runs_it(monkeypatch):
     names = {s["name"] for s in c.JupyterHub.services}
     assert services.LMS_SERVICE in names
     assert {f"formgrader-{course['course_id']}" for course in practicum_values()["courses"]} <= names
+    assert callable(c.KubeSpawner.pre_spawn_hook)
+    assert k8s.INBOUNDS_INIT_CONTAINER in {i["name"] for i in c.KubeSpawner.init_containers}
 
 
 def test_every_external_service_has_a_chart_token():
@@ -534,13 +654,33 @@ def test_singleuser_volume_mounts_name_declared_volumes():
     datasets = mounts[SANDBOX_DATASETS]
     assert datasets["readOnly"] is True
     assert volumes[datasets["name"]]["persistentVolumeClaim"]["readOnly"] is True
-    assert SANDBOX_EXCHANGE in mounts
+    # The exchange is configure_kubernetes's (each pod its own part), never a chart volume.
+    assert SANDBOX_EXCHANGE not in mounts
+    claims = {v.get("persistentVolumeClaim", {}).get("claimName") for v in volumes.values()}
+    assert not claims & {practicum_values()["exchange_claim"], practicum_values()["inbound_claim"]}
+
+
+def test_user_pods_of_the_chart_mount_every_volume_they_name():
+    values = load_values()
+    c = config_as_chart_leaves_it(values)
+
+    k8s.configure_kubernetes(c, practicum_values(), environ={"OAUTH_CLIENT_SECRET": "x"})
+
+    pod = render_user_pod(c, "ada")
+    assert mount_at(pod, "/home/jovyan")["volume"]["persistentVolumeClaim"]["claimName"] == "claim-ada"
+    assert mount_at(pod, SANDBOX_DATASETS)["read_only"]
+    for course in practicum_values()["courses"]:
+        inbound = mount_at(pod, f"{SANDBOX_EXCHANGE}/{course['course_id']}/inbound")
+        assert claim_of(inbound) == practicum_values()["inbound_claim"]
+        assert inbound["sub_path"] == learner_inbound("", course["course_id"], "ada")
+    # The chart's own init container (the cloud metadata blocker) is kept.
+    assert {"block-cloud-metadata", k8s.INBOUNDS_INIT_CONTAINER} <= set(pod)
 
 
 def test_manifest_volume_mounts_name_pod_volumes():
     for template in pod_templates():
         declared = {v["name"] for v in template["spec"].get("volumes", [])}
-        for container in template["spec"]["containers"]:
+        for container in template["spec"]["containers"] + template["spec"].get("initContainers", []):
             for mount in container.get("volumeMounts", []):
                 assert mount["name"] in declared, f"{container['name']}: volume {mount['name']} not declared"
 
@@ -710,6 +850,331 @@ def test_mlflow_keeps_runs_in_postgres_and_artifacts_in_s3():
     assert any(fnmatch.fnmatch(header, h) if "*" in h else header == h for h in allowed_hosts), (
         f"MLflow would reject Host {header}"
     )
+
+
+# --- nbgrader's exchange: user pods -----------------------------------------------------------------
+
+
+def test_each_learner_pod_mounts_its_own_inbound_and_nobody_elses():
+    c = two_course_config()
+    ada, bob = render_user_pod(c, "ada"), render_user_pod(c, "bob")
+
+    for course in ("c1", "c2"):
+        path = f"{SANDBOX_EXCHANGE}/{course}/inbound"
+        mine, theirs = mount_at(ada, path), mount_at(bob, path)
+        assert claim_of(mine) == claim_of(theirs) == k8s.INBOUND_CLAIM
+        assert not mine["read_only"] and not theirs["read_only"]
+        assert mine["sub_path"] == learner_inbound("", course, "ada") == f"{course}/ada"
+        assert theirs["sub_path"] == learner_inbound("", course, "bob") == f"{course}/bob"
+    for user, pod in (("ada", ada), ("bob", bob)):
+        inbound_mounts = [m for m in pod["notebook"]["mounts"] if claim_of(m) == k8s.INBOUND_CLAIM]
+        assert [m["sub_path"].split("/") for m in inbound_mounts] == [["c1", user], ["c2", user]]
+
+
+def test_a_learner_pod_sees_released_assignments_and_feedback_read_only_and_no_whole_volume():
+    pod = render_user_pod(two_course_config(), "ada")
+    mounts = pod["notebook"]["mounts"]
+
+    root = mount_at(pod, SANDBOX_EXCHANGE)
+    assert root["volume"]["emptyDir"] == {"medium": "Memory", "sizeLimit": "1024Ki"}  # sandbox.EXCHANGE_VIEW_BYTES
+    for course in ("c1", "c2"):
+        for part in ("outbound", "feedback"):
+            mount = mount_at(pod, f"{SANDBOX_EXCHANGE}/{course}/{part}")
+            assert claim_of(mount) == k8s.EXCHANGE_CLAIM
+            assert mount["sub_path"] == f"{course}/{part}"
+            assert mount["read_only"]
+    exchange = [m for m in mounts if claim_of(m) == k8s.EXCHANGE_CLAIM]
+    assert exchange and all(m["read_only"] for m in exchange), "the exchange volume is read-only in user pods"
+    assert all(m["volume"]["persistentVolumeClaim"]["readOnly"] for m in exchange)
+    for mount in mounts:
+        if claim_of(mount) in (k8s.EXCHANGE_CLAIM, k8s.INBOUND_CLAIM):
+            assert mount["sub_path"], f"{mount['path']} mounts a whole exchange volume"
+    # Nothing else of the exchange: only the private root and, per course, outbound, feedback, inbound.
+    under_exchange = sorted(m["path"] for m in mounts if m["path"].startswith(SANDBOX_EXCHANGE))
+    assert under_exchange == sorted(
+        [SANDBOX_EXCHANGE] + [f"{SANDBOX_EXCHANGE}/{c}/{p}" for c in ("c1", "c2") for p in ("outbound", "feedback", "inbound")]
+    )
+
+
+@pytest.mark.parametrize("name", ["ada-", "ada--", "ada.lovelace", "ada_lovelace", "ada@example.org", "Ada"])
+def test_the_inbound_is_named_by_the_hub_user_name_exactly(name):
+    """The collector checks each submission's name (nbgrader's JUPYTERHUB_USER) against its folder's:
+    KubeSpawner's {username} is a DNS-safe slug ("ada-lovelace---1a2b3c4d") and its expansion strips a
+    trailing '-' ("ada-" would mount ada's inbound), so the kubelet expands $(JUPYTERHUB_USER) instead."""
+    pod = render_user_pod(two_course_config(), name)
+
+    assert mount_at(pod, f"{SANDBOX_EXCHANGE}/c1/inbound")["sub_path"] == f"c1/{name}"
+    assert pod["notebook"]["env"]["JUPYTERHUB_USER"] == name
+    assert name in pod[k8s.INBOUNDS_INIT_CONTAINER]["command"]
+
+
+def test_nothing_of_the_exchange_goes_through_kubespawner_templates():
+    """KubeSpawner str.formats every string of volumes, mounts and init containers."""
+    exchange = k8s.learner_exchange(["c1"], image="image:1")
+
+    def strings(value: Any) -> list[str]:
+        if isinstance(value, dict):
+            return [s for k, v in value.items() for s in (k, *strings(v))]
+        if isinstance(value, list):
+            return [s for v in value for s in strings(v)]
+        return [value] if isinstance(value, str) else []
+
+    texts = strings([exchange.volumes, exchange.volume_mounts, exchange.init_container])
+    assert texts and not [t for t in texts if "{" in t or "}" in t]
+
+
+def test_the_init_container_makes_the_learners_folder_that_their_container_mounts(tmp_path):
+    c = two_course_config()
+    roots = {k8s.EXCHANGE_CLAIM: tmp_path / "exchange", k8s.INBOUND_CLAIM: tmp_path / "inbound"}
+    for course in ("c1", "c2"):  # what each course's formgrader does when it starts
+        assert k8s.main(["prepare-course", "--exchange", str(roots[k8s.EXCHANGE_CLAIM]),
+                         "--inbounds", str(roots[k8s.INBOUND_CLAIM]), course]) == 0
+
+    for user in ("ada", "bob"):
+        pod = render_user_pod(c, user)
+        assert run_init_container(pod[k8s.INBOUNDS_INIT_CONTAINER], roots) == 0
+        for course in ("c1", "c2"):
+            folder = roots[k8s.INBOUND_CLAIM] / mount_at(pod, f"{SANDBOX_EXCHANGE}/{course}/inbound")["sub_path"]
+            assert folder.is_dir() and folder.stat().st_uid == os.getuid() and os.access(folder, os.W_OK)
+    assert sorted(p.name for p in (roots[k8s.INBOUND_CLAIM] / "c1").iterdir()) == ["ada", "bob"]
+
+
+def test_the_init_container_waits_for_the_courses_formgrader(tmp_path, capsys):
+    pod = render_user_pod(two_course_config(), "ada")
+    roots = {k8s.EXCHANGE_CLAIM: tmp_path / "exchange", k8s.INBOUND_CLAIM: tmp_path / "inbound"}
+
+    assert run_init_container(pod[k8s.INBOUNDS_INIT_CONTAINER], roots) == 1
+    assert "formgrader" in capsys.readouterr().err
+    assert not (roots[k8s.INBOUND_CLAIM] / "c1" / "ada").exists()
+
+
+def test_the_init_container_refuses_a_folder_the_learner_could_not_write(tmp_path, capsys):
+    exchange, inbounds = tmp_path / "exchange", tmp_path / "inbound"
+    k8s.prepare_course_exchange(exchange, inbounds, "c1")
+    (inbounds / "c1" / "elsewhere").mkdir()
+    (inbounds / "c1" / "ada").symlink_to(inbounds / "c1" / "elsewhere")
+
+    assert k8s.main(["prepare-learner", "--exchange", str(exchange), "--inbounds", str(inbounds), "--learner", "ada", "c1"]) == 1
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_the_init_container_is_unprivileged_and_sees_the_exchange_read_only():
+    pod = render_user_pod(two_course_config(), "ada")
+    init = pod[k8s.INBOUNDS_INIT_CONTAINER]
+
+    security = init["container"]["securityContext"]
+    # The chart's singleuser.uid and fsGid (its defaults, 1000 and 100): the learner's own uid.
+    assert (security["runAsUser"], security["runAsGroup"]) == (k8s.POD_UID, k8s.POD_GID) == (1000, 100)
+    assert "uid" not in load_values()["singleuser"] and "fsGid" not in load_values()["singleuser"]
+    assert security["runAsNonRoot"] is True and security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"] == {"drop": ["ALL"]}
+    assert init["container"]["image"] == "registry.example.org/practicum/singleuser:test"
+    (exchange,) = [m for m in init["mounts"] if claim_of(m) == k8s.EXCHANGE_CLAIM]
+    assert exchange["read_only"]
+
+
+@pytest.mark.parametrize("name", [".", "..", "", "ada lovelace", "{pod_name}", "$(HOME)", "a" * 129, "ada\n"])
+def test_a_name_that_cannot_be_an_inbound_folder_is_refused_before_the_pod(name):
+    hook = two_course_config().KubeSpawner.pre_spawn_hook
+
+    with pytest.raises(ValueError, match="inbound"):
+        hook(SimpleNamespace(user=SimpleNamespace(name=name)))
+
+
+def test_the_name_check_keeps_the_charts_pre_spawn_hook():
+    seen = []
+    c = with_lms_token()
+    c.JupyterHub.services.append({"name": "formgrader-c1", "api_token": "t"})
+    c.Spawner.pre_spawn_hook = lambda spawner: seen.append(spawner.user.name)
+
+    k8s.configure_kubernetes(c, minimal_values(courses=[{"course_id": "c1", "url": "http://formgrader-c1.practicum.svc:8888"}]))
+
+    c.KubeSpawner.pre_spawn_hook(SimpleNamespace(user=SimpleNamespace(name="ada")))
+    assert seen == ["ada"]
+
+
+def test_the_inbound_names_are_those_the_collector_collects():
+    from practicum.graders import exchange
+
+    assert exchange.LEARNER_NAME is contracts_exchange.LEARNER_NAME  # one rule, shared
+    for name in (".", "..", "ada+lovelace", "a/b", ""):
+        with pytest.raises(ValueError):
+            contracts_exchange.inbound_name(name)
+
+
+def test_without_courses_a_pod_gets_only_its_private_exchange_root():
+    c = with_lms_token()
+
+    k8s.configure_kubernetes(c, minimal_values())
+
+    pod = render_user_pod(c, "ada")
+    assert [m["path"] for m in pod["notebook"]["mounts"]] == [SANDBOX_EXCHANGE]
+    assert "emptyDir" in mount_at(pod, SANDBOX_EXCHANGE)["volume"]
+    assert set(pod) == {"notebook"}
+
+
+@pytest.mark.parametrize(
+    ("chart", "message"),
+    [
+        ({"volumes": {"x": {"name": "x", "persistentVolumeClaim": {"claimName": k8s.EXCHANGE_CLAIM}}}}, "extraVolumes"),
+        ({"volumes": [{"name": "x", "persistentVolumeClaim": {"claimName": k8s.INBOUND_CLAIM}}]}, "extraVolumes"),
+        ({"volume_mounts": {"0-x": {"name": "x", "mountPath": "/srv/nbgrader/exchange/"}}}, "extraVolumeMounts"),
+        ({"volume_mounts": [{"name": "x", "mountPath": "/srv/nbgrader"}]}, "extraVolumeMounts"),
+        ({"environment": {"JUPYTERHUB_USER": "someone"}}, "extraEnv"),
+        ({"extra_annotations": {k8s.USERNAME_ANNOTATION: "someone"}}, "extraAnnotations"),
+    ],
+)
+def test_the_chart_may_not_mount_the_exchange_or_rename_the_learner(chart, message):
+    """The old shared exchange (one volume at /srv/nbgrader/exchange in every pod) is refused."""
+    c = with_lms_token()
+    for name, value in chart.items():
+        c.KubeSpawner[name] = value
+
+    with pytest.raises(ValueError, match=message):
+        k8s.configure_kubernetes(c, minimal_values())
+
+
+def test_courses_need_the_singleuser_image_for_the_init_container():
+    c = with_lms_token()
+    del c.KubeSpawner["image"]
+    c.JupyterHub.services.append({"name": "formgrader-c1", "api_token": "t"})
+
+    with pytest.raises(ValueError, match="singleuser.image"):
+        k8s.configure_kubernetes(c, minimal_values(courses=[{"course_id": "c1", "url": "http://formgrader-c1.practicum.svc:8888"}]))
+
+
+def test_chart_courses_are_courses_of_the_catalog():
+    from practicum.lab.courses import load_catalog
+
+    catalog = {course.course_id for course in load_catalog(REPO / "courses")}
+    assert {course["course_id"] for course in practicum_values()["courses"]} <= catalog
+
+
+# --- nbgrader's exchange: formgraders ---------------------------------------------------------------
+
+
+def formgrader_template() -> dict[str, Any]:
+    (template,) = pods_named("formgrader")
+    return template
+
+
+def formgrader_nbgrader_config() -> Config:
+    (config_map,) = [o for o in objects_of_kind("ConfigMap") if o["metadata"]["name"].startswith("formgrader-")]
+    c = Config()
+    exec(config_map["data"]["nbgrader_config.py"], {"get_config": lambda: c})
+    return c
+
+
+def formgrader_pod() -> dict[str, Any]:
+    spec = formgrader_template()["spec"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    pod = {}
+    for container in spec["containers"] + spec.get("initContainers", []):
+        env = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
+        pod[container["name"]] = {
+            "container": container,
+            "env": env,
+            "command": container.get("command", []),
+            "mounts": resolved_mounts(container.get("volumeMounts", []), volumes, env),
+        }
+    return pod
+
+
+def test_formgrader_collects_each_learners_own_inbound_and_grades_in_the_sandboxed_kernel():
+    from practicum.graders.sandboxed_kernel import KERNEL_NAME
+    from practicum.lab.courses import COLLECTOR, course_nbgrader_config
+
+    config = formgrader_nbgrader_config()
+    course = config.CourseDirectory.course_id
+
+    assert config.ExchangeFactory.collect == COLLECTOR
+    assert config.Execute.kernel_name == KERNEL_NAME
+    # The local lab's course configuration says the same.
+    local = Config()
+    local_config = course_nbgrader_config(course, Path("/x/exchange"), Path("/x/inbound"))
+    exec(local_config, {"get_config": lambda: local, "__file__": "/x/course/nbgrader_config.py"})
+    for section, key in (("ExchangeFactory", "collect"), ("Execute", "kernel_name"), ("Exchange", "path_includes_course")):
+        assert config[section][key] == local[section][key], f"{section}.{key}"
+    assert Path(local.PrivateInboundCollect.inbounds_root) == Path(course_inbounds("/x/inbound", course))
+    # Its inbounds_root is the course's folder of the inbound volume, read-only.
+    pod = formgrader_pod()
+    inbounds = mount_at(pod, config.PrivateInboundCollect.inbounds_root, container="formgrader")
+    assert claim_of(inbounds) == practicum_values()["inbound_claim"]
+    assert inbounds["sub_path"] == course_inbounds("", course)
+    assert inbounds["read_only"]
+
+
+def test_formgrader_writes_its_course_of_the_exchange_and_nothing_else():
+    config = formgrader_nbgrader_config()
+    course = config.CourseDirectory.course_id
+    pod = formgrader_pod()
+    mounts = pod["formgrader"]["mounts"]
+
+    assert "emptyDir" in mount_at(pod, config.Exchange.root, container="formgrader")["volume"]
+    mine = mount_at(pod, f"{config.Exchange.root}/{course}", container="formgrader")
+    assert claim_of(mine) == practicum_values()["exchange_claim"]
+    assert mine["sub_path"] == course and not mine["read_only"]
+    for mount in mounts:
+        if claim_of(mount) in (practicum_values()["exchange_claim"], practicum_values()["inbound_claim"]):
+            assert mount["sub_path"] == course, f"{mount['path']}: another course's, or the whole volume"
+    assert mount_at(pod, config.CourseDirectory.root, container="formgrader")["volume"]["persistentVolumeClaim"]["claimName"].endswith(
+        course.replace("_", "-")
+    )
+
+
+def test_formgrader_refuses_to_run_the_grading_kernel(monkeypatch, capsys):
+    from practicum.graders import sandboxed_kernel
+    from practicum.sandbox.command import IN_SANDBOX
+
+    env = formgrader_pod()["formgrader"]["env"]
+    assert env[IN_SANDBOX] == "1"
+    assert env["JUPYTER_PATH"] == k8s.IMAGE_GRADING_KERNELS_DIR
+    monkeypatch.setenv(IN_SANDBOX, env[IN_SANDBOX])
+
+    assert sandboxed_kernel.main(["-f", "connection.json"]) == 1
+    assert "practicum autograde" in capsys.readouterr().err
+
+
+def test_formgrader_init_container_prepares_its_course_before_learners_mount_it(tmp_path):
+    course = formgrader_nbgrader_config().CourseDirectory.course_id
+    pod = formgrader_pod()
+    (init_name,) = [n for n in pod if n != "formgrader"]
+    init = pod[init_name]
+    roots = {practicum_values()["exchange_claim"]: tmp_path / "exchange", practicum_values()["inbound_claim"]: tmp_path / "inbound"}
+
+    assert {claim_of(m) for m in init["mounts"]} == set(roots)
+    assert init["container"]["image"] == formgrader_template()["spec"]["containers"][0]["image"]
+    assert init["container"]["securityContext"]["allowPrivilegeEscalation"] is False
+    assert formgrader_template()["spec"]["securityContext"]["runAsUser"] == k8s.POD_UID
+    assert run_init_container(init, roots) == 0
+    for folder in (f"exchange/{course}/outbound", f"exchange/{course}/feedback", f"inbound/{course}"):
+        assert (tmp_path / folder).is_dir()
+    # A learner's pod can start now.
+    assert k8s.prepare_learner_inbounds(tmp_path / "exchange", tmp_path / "inbound", [course], "ada") == [
+        tmp_path / "inbound" / learner_inbound("", course, "ada")
+    ]
+
+
+def test_formgrader_and_user_pods_name_the_same_claims():
+    assert practicum_values()["exchange_claim"] == k8s.EXCHANGE_CLAIM
+    assert practicum_values()["inbound_claim"] == k8s.INBOUND_CLAIM
+    claims = {v["persistentVolumeClaim"]["claimName"] for v in formgrader_template()["spec"]["volumes"] if "persistentVolumeClaim" in v}
+    assert {k8s.EXCHANGE_CLAIM, k8s.INBOUND_CLAIM} <= claims
+
+
+def test_grading_kernelspec_is_written_off_jupyters_default_paths(tmp_path, monkeypatch):
+    from jupyter_core.paths import jupyter_path
+
+    from practicum.graders.sandboxed_kernel import KERNEL_NAME, write_kernelspec
+
+    dockerfile = (K8S / "Dockerfile.singleuser").read_text()
+    assert f"write_kernelspec(Path('{k8s.IMAGE_GRADING_KERNELS_DIR}'))" in dockerfile, "the image installs the grading kernelspec"
+    spec = write_kernelspec(tmp_path)
+
+    assert json.loads((spec / "kernel.json").read_text())["argv"][1:3] == ["-m", "practicum.graders.sandboxed_kernel"]
+    assert spec == tmp_path / "kernels" / KERNEL_NAME
+    monkeypatch.delenv("JUPYTER_PATH", raising=False)
+    assert k8s.IMAGE_GRADING_KERNELS_DIR not in jupyter_path(), "learner pods would see the grading kernel"
 
 
 # --- Dockerfiles -----------------------------------------------------------------------------------

@@ -10,9 +10,12 @@ from jupyterhub.spawner import LocalProcessSpawner
 from tornado import web
 from traitlets.config import Config
 
+from practicum.contracts.exchange import learner_inbound
+from practicum.hub_config import kubernetes as k8s
 from practicum.hub_config import spawner as spawner_module
 from practicum.hub_config.gpu_pool import NoFreeGPU
 from practicum.hub_config.profiles import GPU_GROUP, build_profiles
+from practicum.hub_config.sandbox import SANDBOX_EXCHANGE
 from practicum.hub_config.spawner import SandboxSpawner
 
 
@@ -137,3 +140,30 @@ def test_unsandboxed_mode_runs_the_plain_command(tmp_path, started):
     assert cmd == ["jupyterhub-singleuser"]
     assert env["PRACTICUM_DATA_DIR"] == str(tmp_path / "public")
     assert env["HOME"] == str(tmp_path / "homes" / "ada")
+
+
+def test_local_and_kubernetes_inbounds_have_one_layout(tmp_path, started):
+    """A learner's inbound of a course is the same folder of the inbounds root on both paths: the local
+    bind's source here, the kubelet's expansion of the Kubernetes subPathExpr in a user pod."""
+    spawner = make_spawner(tmp_path, "ada.l-", [], devices=())
+    spawner.apply_profile(None)
+    asyncio.run(spawner.start())
+    binds = started[0]["launch"]["sandbox"]["spec"]["binds"]
+    (local,) = [b for b in binds if b["target"] == f"{SANDBOX_EXCHANGE}/course1/inbound"]
+
+    mounts = k8s.learner_exchange(["course1"], image="image:1").volume_mounts
+    (kube,) = [m for m in mounts.values() if m["mountPath"] == f"{SANDBOX_EXCHANGE}/course1/inbound"]
+    expanded = kube["subPathExpr"].replace("$(JUPYTERHUB_USER)", "ada.l-")  # the container's JUPYTERHUB_USER
+    relative = Path(local["source"]).relative_to(tmp_path / "exchange-inbound").as_posix()
+    assert relative == expanded == learner_inbound("", "course1", "ada.l-") == "course1/ada.l-"
+    assert local["writable"] is True and not kube.get("readOnly")
+
+
+def test_a_name_that_cannot_be_an_inbound_folder_gets_no_sandbox(tmp_path, started):
+    """The collector would never collect its submissions (graders.exchange._LEARNER); Kubernetes refuses it too."""
+    spawner = make_spawner(tmp_path, "ada+lovelace", [], devices=())
+    spawner.apply_profile(None)
+    with pytest.raises(ValueError, match="inbound"):
+        asyncio.run(spawner.start())
+    assert started == []
+    assert not (tmp_path / "exchange-inbound" / "course1" / "ada+lovelace").exists()

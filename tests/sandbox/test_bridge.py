@@ -202,14 +202,23 @@ def refusing_port():
 
 def single_stage(command: list[str]) -> list[str]:
     return [BWRAP, "--unshare-net", "--unshare-pid", "--die-with-parent", "--ro-bind", "/", "/",
-            "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--", *command]
+            "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", *binds_back_under_tmp(), "--", *command]
+
+
+def binds_back_under_tmp() -> list[str]:
+    """The interpreter and the checkout again, when they live under the /tmp a sandbox's tmpfs covers (a CI clone)."""
+    args = []
+    for path in sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, str(REPO))}):
+        if path.startswith("/tmp/"):
+            args += ["--ro-bind", path, path]
+    return args
 
 
 def two_stage(command: list[str]) -> list[str]:
     """DESIGN.md's shape: outer root bwrap -> setpriv to uid 65534 -> inner bwrap as uid 1000."""
     outer = [BWRAP, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
              "--ro-bind", "/", "/", *readable_by_nobody([sys.base_prefix, sys.prefix, str(REPO)]),
-             "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--"]
+             "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", *binds_back_under_tmp(), "--"]
     drop = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "--inh-caps=-all",
             "--bounding-set=-all", "--"]
     inner = [BWRAP, "--unshare-user", "--uid", "1000", "--gid", "1000", "--disable-userns", "--cap-drop", "ALL",

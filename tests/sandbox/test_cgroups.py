@@ -81,6 +81,15 @@ def test_a_memory_bomb_is_oom_killed_at_the_limit(make_cgroup):
     assert usage.memory_peak_bytes is not None and 50 * MIB <= usage.memory_peak_bytes <= 101 * MIB
 
 
+def binds_back_under_tmp() -> list[str]:
+    """The interpreter and the checkout again, when they live under the /tmp a test's tmpfs covers."""
+    paths = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, Path(__file__).resolve().parents[2])}
+    args = []
+    for path in sorted(p for p in paths if p.startswith("/tmp/")):
+        args += ["--ro-bind", path, path]
+    return args
+
+
 TMPFS_FILL = textwrap.dedent(
     """
     import errno, os
@@ -100,9 +109,10 @@ TMPFS_FILL = textwrap.dedent(
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="no bubblewrap")
 def test_tmpfs_pages_count_against_the_sandbox_memory(make_cgroup):
     cgroup = make_cgroup(CgroupLimits(100 * MIB, 32))
-    # /tmp is a fresh tmpfs (bwrap --tmpfs needs an existing mount point under the read-only /).
+    # /tmp is a fresh tmpfs (bwrap --tmpfs needs an existing mount point under the read-only /); a checkout
+    # under the host's /tmp (a CI clone) is bound back on top of it.
     argv = ["bwrap", "--unshare-all", "--unshare-user", "--uid", "1000", "--ro-bind", "/", "/", "--dev", "/dev",
-            "--proc", "/proc", "--tmpfs", "/tmp", "--", PY, "-c", TMPFS_FILL]
+            "--proc", "/proc", "--tmpfs", "/tmp", *binds_back_under_tmp(), "--", PY, "-c", TMPFS_FILL]
     fill = popen_in(cgroup, argv)
     out, err = fill.communicate(timeout=30)
     assert "wrote 200 MB" not in out
