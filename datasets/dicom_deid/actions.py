@@ -28,11 +28,9 @@ Performed Procedure Step Sequence Type 2). Everywhere else - including CT Image 
 where every composite-coded attribute is Type 2C or 3 - composites resolve to their
 removing (X) or zero-length (Z) branch.
 
-**Beyond the table.** Attributes Table E.1-1 does not list are kept (K), except: any
-other date, time or date-time (VR DA, DT, TM) is treated like the table's dates (X,
-F=K, M=C), and any other UID-valued (UI) attribute that identifies an instance rather
-than a class, transfer syntax or coding resource is replaced like the table's UIDs (U,
-U=K). Values under the DICOM root 1.2.840.10008 are well-known UIDs and never replaced.
+**Beyond the table.** Attributes Table E.1-1 does not list are removed unless
+:mod:`.keep` lists them (fail closed; :func:`.dataset.rule_of`). Values under the DICOM
+root 1.2.840.10008 are well-known UIDs and never replaced.
 """
 
 from __future__ import annotations
@@ -71,16 +69,6 @@ _SR_TYPES = {
     0x00081111: "2",  # Referenced Performed Procedure Step Sequence (SR Document General)
 }
 
-# UI attributes outside the table that name a class, a transfer syntax, a coding or
-# mapping resource or software - not an instance - and are therefore kept.
-CLASS_UID_TAGS = frozenset(
-    {
-        0x00000002, 0x00000003, 0x00020002, 0x00020010, 0x00020012, 0x00020032, 0x00041510, 0x00041512,
-        0x0004151A, 0x00080016, 0x0008001A, 0x0008001B, 0x00080062, 0x0008010C, 0x0008010D, 0x00080117,
-        0x00080118, 0x0008040E, 0x00081150, 0x0008115A, 0x00083002, 0x00089123, 0x00340003, 0x0072007F,
-        0x04000010, 0x04000510, 0x3010001F, 0x30100052, 0x30100053,
-    }
-)  # fmt: skip
 WELL_KNOWN_UID_ROOT = "1.2.840.10008."
 
 

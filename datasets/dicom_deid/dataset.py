@@ -1,26 +1,32 @@
 """De-identify one DICOM data set in place: Table E.1-1 actions, UIDs, dates, flags.
 
-Walks every element, items of sequences included, and applies the action that
-:mod:`.actions` resolves for it:
+Walks every element, items of sequences included (the same rules at every depth), and
+applies the action that :mod:`.actions` resolves for it:
 
-* **X** removes; private elements (odd groups), curve groups (50xx) and whole overlay
-  groups (60xx, since Overlay Data goes) are removed too.
-* **Z** empties the value (a sequence loses its items). Patient's Name and Patient ID get
-  a keyed pseudonym instead (a dummy value, which Z allows), so a learner can still tell
-  patients apart.
+* **Fail closed.** A public attribute that Table E.1-1 does not list is removed unless
+  :mod:`.keep` lists it. Private elements (odd groups) are removed, except those the
+  Retain Safe Private option keeps (:mod:`.private`); curve groups (50xx) and whole
+  overlay groups (60xx) are removed too. Public elements of unknown VR (UN) that the
+  data dictionary does not know are removed: nothing can be said about what they hold.
+* **X** removes. **Z** empties the value (a sequence loses its items). Patient's Name and
+  Patient ID get a keyed pseudonym instead (a dummy value, which Z allows), so a learner
+  can still tell patients apart.
 * **D** writes a dummy: ``ANONYMIZED`` for text, 0 for numbers, 19000101 / 000000.00 for
   dates and times (or the shifted date under the modified-dates option), a new UID for
-  UIDs. A code sequence becomes one dummy code; any other sequence keeps its items,
-  de-identified, with their remaining free text cleaned.
-* **K** keeps (sequences are walked). **U** and **U\\*** replace UIDs with keyed ones.
+  UIDs, two zero bytes for binary values (OB, OW, UN, ...: an encapsulated document or a
+  signer's certificate is replaced whole). A code sequence becomes one dummy code; any
+  other sequence keeps its items, de-identified, with their remaining free text cleaned.
+* **K** keeps (sequences are walked; code items of local coding schemes dropped).
+  **U** and **U\\*** replace UIDs with keyed ones.
 * **C** shifts dates (modified-dates option) and keeps times; cleans text to its
   vocabulary words (:mod:`.clean`); walks a sequence cleaning all its free text and
-  dropping codes from local coding schemes.
+  dropping codes from local coding schemes. A value that cannot be cleaned - binary
+  (Frame Origin Timestamp, Certified Timestamp), numeric, or a date that does not parse -
+  is removed.
 
-Public elements of unknown VR (UN) that the data dictionary does not know are removed:
-nothing can be said about what they hold. The file meta group gets the new SOP
-Instance UID and this tool's implementation identity; its source/sending/receiving AE
-titles and private-information fields are dropped. Finally Patient Identity Removed,
+The file meta group is rebuilt from scratch (SOP class and new instance UID, transfer
+syntax, this tool's implementation identity) and the preamble zeroed, so nothing of the
+source's meta header or preamble survives. Finally Patient Identity Removed,
 De-identification Method (and its Code Sequence, CID 7050) and Longitudinal Temporal
 Information Modified are set.
 """
@@ -30,28 +36,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydicom.datadict import dictionary_has_tag
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 
-from .actions import CLASS_UID_TAGS, WELL_KNOWN_UID_ROOT, resolve
+from .actions import WELL_KNOWN_UID_ROOT, resolve
 from .clean import clean_text
 from .dates import DUMMY, shift_date, shift_datetime
+from .keep import KEEP, KEEP_CLEANED
 from .keys import Keyring
 from .options import BASIC_PROFILE, CODE_MEANINGS, DeidOptions
-from .profile import Rule, rule_for
+from .private import safe_private_tags
+from .profile import EDITION, Rule, rule_for
 
 IMPLEMENTATION_CLASS_UID = "2.25.185112297457347106354520146624862436081"
-IMPLEMENTATION_VERSION = "PRACTICUM_DEID1"
-METHOD_NAME = "PRACTICUM DICOM DEID 1.0 - PS3.15 E.1 BASIC PROFILE"
+IMPLEMENTATION_VERSION = "PRACTICUM_DEID2"
+METHOD_NAME = f"PRACTICUM DICOM DEID 2 - PS3.15 {EDITION.upper()} E.1 BASIC PROFILE"
 
-DATE_RULE = Rule(
-    tag="(----,----)",
-    name="Other date or time (VR DA, DT, TM)",
-    basic="X",
-    options={"retain_longitudinal_full_dates": "K", "retain_longitudinal_modified_dates": "C"},
-)
-UID_RULE = Rule(tag="(----,----)", name="Other instance UID (VR UI)", basic="U", options={"retain_uids": "K"})
+KEPT_RULE = Rule(tag="(----,----)", name="On the keep list (not in Table E.1-1)", basic="K")
+KEPT_CLEANED_RULE = Rule(tag="(----,----)", name="Free text on the keep list (cleaned)", basic="C")
+NOT_LISTED_RULE = Rule(tag="(----,----)", name="Neither in Table E.1-1 nor on the keep list (fail closed)", basic="X")
 
 TEXT_VRS = frozenset({"LO", "SH", "ST", "LT", "UT", "UC", "PN"})
 MAX_LENGTH = {"AE": 16, "CS": 16, "SH": 16, "LO": 64, "ST": 1024, "LT": 10240, "PN": 64}
@@ -60,7 +64,7 @@ STANDARD_CODING_SCHEMES = frozenset(
 )
 PATIENT_NAME, PATIENT_ID = 0x00100010, 0x00100020
 PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
-META_DROPPED = (0x00020016, 0x00020017, 0x00020018, 0x00020100, 0x00020102)
+BINARY_VRS = frozenset({"OB", "OW", "OD", "OF", "OL", "OV", "UN"})
 
 
 @dataclass(frozen=True)
@@ -87,16 +91,16 @@ def patient_key(ds: Dataset) -> str:
     return f"study:{ds.get('StudyInstanceUID', '')}"
 
 
-def rule_of(tag: int, vr: str) -> Rule | None:
-    """The rule for an element: its Table E.1-1 row, or the date / instance-UID extension."""
+def rule_of(tag: int) -> Rule:
+    """The rule for a public element: its Table E.1-1 row, the keep list's, or removal."""
     rule = rule_for(tag)
     if rule is not None:
         return rule
-    if vr in ("DA", "DT", "TM"):
-        return DATE_RULE
-    if vr == "UI" and tag not in CLASS_UID_TAGS:
-        return UID_RULE
-    return None
+    if tag in KEEP:
+        return KEPT_RULE
+    if tag in KEEP_CLEANED:
+        return KEPT_CLEANED_RULE
+    return NOT_LISTED_RULE
 
 
 def deidentify_dataset(ds: Dataset, keys: Keyring, options: DeidOptions = BASIC_PROFILE) -> Dataset:
@@ -123,15 +127,18 @@ def deidentify_dataset(ds: Dataset, keys: Keyring, options: DeidOptions = BASIC_
         codes.append(item)
     ds.DeidentificationMethodCodeSequence = Sequence(codes)
     ds.LongitudinalTemporalInformationModified = options.longitudinal_status()
-    meta = getattr(ds, "file_meta", None)
-    if meta is not None:
-        for tag in META_DROPPED:
-            if tag in meta:
-                del meta[tag]
-        if "SOPInstanceUID" in ds:
-            meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
-        meta.ImplementationVersionName = IMPLEMENTATION_VERSION
+    old_meta = getattr(ds, "file_meta", None)
+    transfer_syntax = old_meta.get("TransferSyntaxUID") if old_meta is not None else None
+    if not transfer_syntax:
+        raise ValueError("the data set has no file meta Transfer Syntax UID (read it with read_dicom)")
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    meta.TransferSyntaxUID = transfer_syntax
+    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+    meta.ImplementationVersionName = IMPLEMENTATION_VERSION
+    ds.file_meta = meta
+    ds.preamble = b"\x00" * 128
     return ds
 
 
@@ -145,27 +152,27 @@ def _vr(ds: Dataset, tag: int) -> str:
 
 
 def _walk(ds: Dataset, ctx: Context, *, clean: bool) -> None:
+    keep_private = safe_private_tags(ds) if ctx.options.retain_safe_private else frozenset()
     for tag in list(ds.keys()):
         t = int(tag)
         if t in PIXEL_TAGS:
             continue
         group = t >> 16
-        if group % 2 == 1 or 0x5000 <= group <= 0x501E or 0x6000 <= group <= 0x601E:
+        if group % 2 == 1:
+            if t not in keep_private:
+                del ds[tag]
+            continue
+        if 0x5000 <= group <= 0x501E or 0x6000 <= group <= 0x601E:
             del ds[tag]
             continue
         vr = _vr(ds, t)
         if vr == "UN" and not dictionary_has_tag(t):
             del ds[tag]
             continue
-        rule = rule_of(t, vr)
-        if rule is None:
-            if vr == "SQ" or (clean and vr in TEXT_VRS):
-                _keep(ds, t, ctx, clean)
-            continue
-        action = resolve(rule, ctx.options, ctx.sop_class_uid, t)
+        action = resolve(rule_of(t), ctx.options, ctx.sop_class_uid, t)
         if action == "X":
             del ds[tag]
-        elif action != "K" or vr == "SQ":
+        elif action != "K" or vr == "SQ" or (clean and vr in TEXT_VRS):
             _apply(ds, t, action, ctx, clean)
 
 
@@ -174,8 +181,7 @@ def _keep(ds: Dataset, tag: int, ctx: Context, clean: bool) -> None:
     if elem.VR == "SQ":
         for item in elem.value:
             _walk(item, ctx, clean=clean)
-        if clean:
-            _drop_local_codes(elem.value)
+        _drop_local_codes(elem.value)
     elif clean and elem.VR in TEXT_VRS and not _is_code_text(ds, tag):
         _clean_value(ds, tag)
 
@@ -263,7 +269,7 @@ def _dummy(ds: Dataset, tag: int, ctx: Context) -> None:
         elem.value = _map_uids(elem.value, ctx) or ctx.keys.uid(f"dummy:{tag}")
     elif vr in ("IS", "DS", "US", "SS", "UL", "SL", "FL", "FD", "UV", "SV"):
         elem.value = 0 if vr not in ("IS", "DS") else "0"
-    elif vr in ("OB", "OW", "OD", "OF", "OL", "OV", "UN"):
+    elif vr in BINARY_VRS:
         elem.value = b"\x00\x00"
     elif vr == "AS":
         elem.value = "000Y"
@@ -290,8 +296,10 @@ def _clean(ds: Dataset, tag: int, ctx: Context) -> None:
     elif vr == "TM":
         if not ctx.options.retain_longitudinal_modified_dates:
             del ds[tag]
-    elif vr in TEXT_VRS or vr in ("CS", "AE", "UR"):
+    elif vr in TEXT_VRS or vr in ("CS", "AE"):
         _clean_value(ds, tag)
+    else:
+        del ds[tag]  # binary, numeric or URI values cannot be cleaned word by word
 
 
 def _clean_value(ds: Dataset, tag: int) -> None:

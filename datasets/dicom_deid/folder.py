@@ -6,7 +6,9 @@ are built from the new UIDs only - ``<study>/<series>/<instance>.dcm`` - never f
 file or folder names (which often carry patient names). Files that cannot be
 de-identified (see :mod:`.reader`) are skipped with their reason; so is a second file with
 the same SOP Instance UID as one already written in this run (inputs are taken in sorted
-path order, so which one is kept does not depend on the file system).
+path order, so which one is kept does not depend on the file system). Files whose pixels
+may show PHI (:mod:`.pixel_risk`) are quarantined: not written, and listed with their
+reason apart from the skipped ones.
 
 The report names input files by their path relative to the input folder: keep it with
 the operator, not with the de-identified data.
@@ -29,7 +31,11 @@ from tqdm import tqdm
 from .dataset import deidentify_dataset
 from .keys import Keyring
 from .options import BASIC_PROFILE, DeidOptions
+from .pixel_risk import Quarantined, pixel_phi_risk
+from .profile import TABLE_NAME
 from .reader import DEFAULT_LIMITS, ReadLimits, Rejected, read_dicom
+
+PROFILE = f"DICOM {TABLE_NAME}: Basic Application Level Confidentiality Profile, fail closed"
 
 
 @dataclass(frozen=True)
@@ -44,11 +50,13 @@ class DeidReport:
 
     input_dir: str
     output_dir: str
+    profile: str
     options: dict
     codes: tuple[str, ...]
     n_inputs: int
     processed: int
     skipped: tuple[SkippedFile, ...]
+    quarantined: tuple[SkippedFile, ...]
     uid_map_size: int
     n_patients: int
     bytes_written: int
@@ -61,6 +69,7 @@ class DeidReport:
     def to_json(self) -> dict:
         d = asdict(self)
         d["skipped"] = [asdict(s) for s in self.skipped]
+        d["quarantined"] = [asdict(s) for s in self.quarantined]
         d["codes"] = list(self.codes)
         d["files_per_second"] = round(self.files_per_second, 1)
         return d
@@ -74,6 +83,7 @@ class _Outcome:
     reason: str | None
     new_uids: tuple[str, ...]
     pseudonym: str | None
+    quarantined: bool = False
 
 
 def _output_rel(ds) -> str:
@@ -87,9 +97,13 @@ def deidentify_file(
 ) -> tuple[str, bytes, str]:
     """De-identified bytes of one file, its output path (relative) and the patient pseudonym.
 
-    Raises :class:`Rejected` when the file cannot be de-identified.
+    Raises :class:`Rejected` when the file cannot be de-identified and :class:`Quarantined`
+    when its pixels may show PHI.
     """
     ds = read_dicom(path, limits)
+    risk = pixel_phi_risk(ds, options)
+    if risk is not None:
+        raise Quarantined(risk)
     deidentify_dataset(ds, keys, options)
     buf = io.BytesIO()
     try:
@@ -107,12 +121,14 @@ def _work(args: tuple[Path, list[str], bytes, DeidOptions, ReadLimits]) -> list[
         try:
             out_rel, data, pseudonym = deidentify_file(root / rel, keys, options, limits)
             outcome = _Outcome(rel, out_rel, data, None, (), pseudonym)
+        except Quarantined as exc:
+            outcome = _Outcome(rel, None, None, exc.reason, (), None, quarantined=True)
         except Rejected as exc:
             outcome = _Outcome(rel, None, None, exc.reason, (), None)
         except Exception as exc:  # noqa: BLE001 - never let one file stop the run
             outcome = _Outcome(rel, None, None, f"unexpected error ({type(exc).__name__}: {str(exc)[:200]})", (), None)
         new = tuple(keys.drain_new())
-        out.append(_Outcome(outcome.rel, outcome.out_rel, outcome.data, outcome.reason, new, outcome.pseudonym))
+        out.append(_Outcome(outcome.rel, outcome.out_rel, outcome.data, outcome.reason, new, outcome.pseudonym, outcome.quarantined))
     return out
 
 
@@ -177,6 +193,7 @@ def deidentify_dicom_folder(
     rels, skipped = _inputs(root)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, str] = {}
+    quarantined: list[SkippedFile] = []
     uids: set[str] = set()
     patients: set[str] = set()
     n_bytes = 0
@@ -185,6 +202,9 @@ def deidentify_dicom_folder(
         for o in _outcomes(root, rels, bytes(secret), options, limits, workers):
             bar.update()
             uids.update(o.new_uids)
+            if o.quarantined:
+                quarantined.append(SkippedFile(o.rel, o.reason or "pixel PHI risk"))
+                continue
             if o.reason is not None or o.out_rel is None or o.data is None:
                 skipped.append(SkippedFile(o.rel, o.reason or "unknown"))
                 continue
@@ -202,11 +222,13 @@ def deidentify_dicom_folder(
     return DeidReport(
         input_dir=str(root),
         output_dir=str(out),
+        profile=PROFILE,
         options=options.to_json(),
         codes=tuple(options.codes()),
         n_inputs=len(rels) + sum(1 for s in skipped if s.reason.startswith("symbolic link")),
         processed=len(written),
         skipped=tuple(sorted(skipped, key=lambda s: s.path)),
+        quarantined=tuple(sorted(quarantined, key=lambda s: s.path)),
         uid_map_size=len(uids),
         n_patients=len(patients),
         bytes_written=n_bytes,

@@ -3,14 +3,18 @@
 pydicom reads many broken files without complaint (a truncated file simply ends early),
 so a file is accepted only when all of this holds:
 
-* it is not empty, not larger than ``max_file_bytes``, and has the Part 10 ``DICM`` prefix;
+* it is not empty, not larger than ``max_file_bytes``, and either has the Part 10 ``DICM``
+  prefix or starts like a bare data set (the first tag in group 0002 or 0008, as files
+  written without the preamble do); a bare data set is read with ``force=True`` and given
+  the transfer syntax it was found in, so the output is a proper Part 10 file;
 * it parses (every sequence, recursively; other values are parsed when the output is
   written, and a failure there skips the file too), and no element declares more bytes
   than the file holds (truncation) or more than ``max_element_bytes`` outside the pixel
   data (a "huge tag");
 * the data set is encoded the way its transfer syntax says (no explicit/implicit VR mix-up);
-* the transfer syntax is one pydicom knows, and for compressed pixel data a decoder is
-  installed and the encapsulated fragments are well formed;
+* the transfer syntax is one pydicom knows, and compressed (encapsulated) pixel data
+  consists of well-formed fragments - it is passed through as it is, never decoded, so no
+  decoder is needed;
 * native pixel data holds at least Rows x Columns x Frames x Samples x BitsAllocated bits;
 * it is a composite instance (SOP Class and SOP Instance UID), not a DICOMDIR.
 """
@@ -24,8 +28,8 @@ from pathlib import Path
 import pydicom
 from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import RawDataElement
-from pydicom.dataset import Dataset
-from pydicom.uid import UID
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 UNDEFINED_LENGTH = 0xFFFFFFFF
@@ -61,13 +65,16 @@ def read_dicom(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> Dataset:
         raise Rejected(f"file too large ({size} bytes; limit {limits.max_file_bytes})")
     with path.open("rb") as f:
         head = f.read(132)
-    if len(head) < 132 or head[128:132] != b"DICM":
-        raise Rejected("not a DICOM Part 10 file (no 'DICM' prefix at byte 128)")
+    part10 = len(head) >= 132 and head[128:132] == b"DICM"
+    if not part10 and not starts_like_dataset(head):
+        raise Rejected("not DICOM (no 'DICM' prefix at byte 128, and it does not start like a bare DICOM data set)")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            ds = pydicom.dcmread(path, defer_size=limits.max_element_bytes)
+            ds = pydicom.dcmread(path, defer_size=limits.max_element_bytes, force=not part10)
             _check_elements(ds, limits, size)
+            if not part10:
+                _give_transfer_syntax(ds)
         except Rejected:
             raise
         except Exception as exc:  # noqa: BLE001 - any parser failure is a reason to skip
@@ -80,6 +87,35 @@ def read_dicom(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> Dataset:
     _check_identity(ds)
     _check_pixels(ds)
     return ds
+
+
+def starts_like_dataset(head: bytes) -> bool:
+    """Whether ``head`` begins with an element of group 0002 or 0008 (a data set without preamble)."""
+    if len(head) < 8:
+        return False
+    group = int.from_bytes(head[0:2], "little")
+    element = int.from_bytes(head[2:4], "little")
+    return group in (0x0002, 0x0008) and element <= 0x0100
+
+
+def looks_like_dicom(path: Path) -> bool:
+    """A Part 10 file, or a bare data set (cheap check of the first bytes only)."""
+    with Path(path).open("rb") as f:
+        head = f.read(132)
+    return (len(head) >= 132 and head[128:132] == b"DICM") or starts_like_dataset(head)
+
+
+def _give_transfer_syntax(ds: Dataset) -> None:
+    """A bare data set has no file meta: record the encoding pydicom found it in."""
+    meta = getattr(ds, "file_meta", None)
+    if meta is None:
+        meta = ds.file_meta = FileMetaDataset()
+    if meta.get("TransferSyntaxUID"):
+        return
+    implicit, little = ds.original_encoding
+    if implicit is None:
+        raise Rejected("bare data set whose encoding cannot be determined")
+    meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else (ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
 
 
 def dictionary_vr(tag: int) -> str | None:
@@ -116,14 +152,7 @@ def _check_transfer_syntax(ds: Dataset) -> None:
     if "PixelData" not in ds or not ts.is_encapsulated:
         return
     from pydicom.encaps import generate_fragments
-    from pydicom.pixels import get_decoder
 
-    try:
-        decoder = get_decoder(ts)
-    except Exception:  # noqa: BLE001 - pydicom has no decoder for this syntax at all
-        decoder = None
-    if decoder is None or not decoder.is_available:
-        raise Rejected(f"compressed pixel data ({ts.name}) and no decoder for it is installed")
     try:
         n = sum(1 for _ in generate_fragments(ds.PixelData))
     except Exception as exc:  # noqa: BLE001

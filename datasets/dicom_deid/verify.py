@@ -5,9 +5,13 @@ For each file (any file under the folder counts):
 * it reads as DICOM and declares Patient Identity Removed = YES, a De-identification
   Method, a De-identification Method Code Sequence with 113100 (Basic Profile), and a
   Longitudinal Temporal Information Modified value matching the options it declares;
-* no private element, curve or overlay group, or unknown public element remains;
-* every attribute of Table E.1-1 (and the date / instance-UID extensions) conforms to
-  its action under the options the file itself declares: X absent; Z empty (or the
+* its preamble is zeros, and no curve or overlay group, unknown public element, or
+  private element remains (under Retain Safe Private, only the safe ones of
+  :mod:`.private`);
+* its pixels are not declared to show PHI (Burned In Annotation / Recognizable Visual
+  Features YES) unless it declares the option that says they were cleaned;
+* every attribute conforms to its action under the options the file itself declares -
+  Table E.1-1's, the keep list's (K), or removal for everything else (fail closed): X absent; Z empty (or the
   patient pseudonym for Patient's Name / ID); D a dummy (or, with modified dates, a
   date); U a keyed UID (``2.25.``) that is not one of the manifest's original UIDs; C
   text made only of clean-vocabulary words;
@@ -38,6 +42,7 @@ from .dates import DUMMY
 from .keys import UID_ROOT
 from .manifest import RETAINED_BY, PhiManifest, needles
 from .options import CODE_MEANINGS, DeidOptions
+from .private import safe_private_tags
 
 PSEUDONYM = re.compile(r"^PSN-[A-Z]{10}$")
 DUMMY_TEXT = "ANONYMIZED"
@@ -136,6 +141,10 @@ def _check_flags(ds: Dataset, rel: str, options: DeidOptions | None, codes: froz
     if options is None:
         issues.append(Issue(rel, "flag", "contradictory longitudinal options declared"))
         return
+    if str(ds.get("BurnedInAnnotation", "")).upper() == "YES" and not options.pixels_cleaned:
+        issues.append(Issue(rel, "pixel PHI", "Burned In Annotation is YES and Clean Pixel Data (113101) is not declared"))
+    if str(ds.get("RecognizableVisualFeatures", "")).upper() == "YES" and not options.recognizable_features_cleaned:
+        issues.append(Issue(rel, "pixel PHI", "Recognizable Visual Features is YES and 113102 is not declared"))
     status = str(ds.get("LongitudinalTemporalInformationModified", ""))
     if status != options.longitudinal_status():
         issues.append(
@@ -157,9 +166,7 @@ def _values(elem) -> list:
 def _check_element(ds: Dataset, tag: int, rel: str, path: str, options: DeidOptions, sop: str, uids: frozenset[str], issues: list[Issue]) -> None:
     elem = ds[tag]
     where = f"{path}({tag >> 16:04X},{tag & 0xFFFF:04X})"
-    rule = rule_of(tag, elem.VR)
-    if rule is None:
-        return
+    rule = rule_of(tag)
     action = resolve(rule, options, sop, tag)
     vals = [] if elem.VR == "SQ" else _values(elem)
     if action == "X":
@@ -202,12 +209,14 @@ def _check_uids(vals: list, rel: str, where: str, name: str, uids: frozenset[str
 
 
 def _walk(ds: Dataset, rel: str, path: str, options: DeidOptions, sop: str, uids: frozenset[str], issues: list[Issue]) -> None:
+    safe = safe_private_tags(ds) if options.retain_safe_private else frozenset()
     for tag in list(ds.keys()):
         t = int(tag)
         group = t >> 16
         where = f"{path}({group:04X},{t & 0xFFFF:04X})"
         if group % 2 == 1:
-            issues.append(Issue(rel, "private element", where))
+            if t not in safe:
+                issues.append(Issue(rel, "private element", where))
             continue
         if 0x5000 <= group <= 0x501E or 0x6000 <= group <= 0x601E:
             issues.append(Issue(rel, "curve/overlay group", where))
@@ -254,6 +263,8 @@ def verify_dicom_folder(output_dir: Path, manifest: PhiManifest | Path | None = 
         n_before = len(issues) + len(leaks)
         data = path.read_bytes()
         codes: frozenset[str] = frozenset()
+        if data[:128].strip(b"\x00") or data[128:132] != b"DICM":
+            issues.append(Issue(rel, "preamble", "not a Part 10 file with a zeroed 128-byte preamble"))
         try:
             ds = pydicom.dcmread(path)
             options, codes = _declared_options(ds)

@@ -76,7 +76,7 @@ def hostile(tmp_path):
     del wrong.file_meta
     write_dataset(body, wrong)
     (src / "wrong_ts.dcm").write_bytes(head.getvalue() + body.getvalue())
-    # Compressed pixel data (JPEG-LS) with no decoder installed.
+    # Compressed pixel data (JPEG-LS) with no decoder installed: passed through, never decoded.
     jls = ct()
     jls.file_meta.TransferSyntaxUID = JPEGLSLossless
     jls.PixelData = pydicom.encaps.encapsulate([b"\xff\xd8" + os.urandom(64) + b"\xff\xd9"])
@@ -105,7 +105,6 @@ EXPECTED_REASONS = {
     "truncated_pixels.dcm": "truncated: element (7FE0,0010)",
     "huge_length.dcm": "element (0008,1030)",
     "nested/big_element.dcm": "too large",
-    "deeper_jls.dcm": "no decoder",
     "nested/deeper/private_ts.dcm": "transfer syntax",
     "DICOMDIR": "DICOMDIR",
     "no_uid.dcm": "missing SOP",
@@ -120,23 +119,25 @@ def test_hostile_files_are_reported_and_skipped(hostile, tmp_path):
     report = deidentify_dicom_folder(
         hostile, out, secret=SECRET, progress=False, limits=ReadLimits(max_element_bytes=4096)
     )
-    assert report.processed == 1
+    assert report.processed == 2  # the good file and the JPEG-LS one
     reasons = {s.path: s.reason for s in report.skipped}
     assert set(reasons) == set(EXPECTED_REASONS), reasons
     for path, fragment in EXPECTED_REASONS.items():
         assert fragment in reasons[path], (path, reasons[path])
-    assert report.n_inputs == len(EXPECTED_REASONS) + 1
-    # Inputs untouched; exactly one complete output; no temporary files left.
+    assert report.n_inputs == len(EXPECTED_REASONS) + 2
+    # Inputs untouched; exactly the two complete outputs; no temporary files left.
     assert snapshot(hostile) == before
-    outputs = [p for p in out.rglob("*") if p.is_file()]
-    assert len(outputs) == 1 and outputs[0].suffix == ".dcm"
+    outputs = sorted(p for p in out.rglob("*") if p.is_file())
+    assert len(outputs) == 2 and {p.suffix for p in outputs} == {".dcm"}
     assert not [p for p in out.rglob(".*")]
-    ds = pydicom.dcmread(outputs[0])
-    assert np.array_equal(ds.pixel_array, np.arange(32 * 32, dtype=np.int16).reshape(32, 32))
+    by_ts = {str(pydicom.dcmread(p).file_meta.TransferSyntaxUID): pydicom.dcmread(p) for p in outputs}
+    assert np.array_equal(by_ts[ExplicitVRLittleEndian].pixel_array, np.arange(32 * 32, dtype=np.int16).reshape(32, 32))
+    jls_in = pydicom.dcmread(hostile / "deeper_jls.dcm")
+    assert by_ts[JPEGLSLossless].PixelData == jls_in.PixelData  # compressed bytes passed through unchanged
     # Re-running changes nothing and loses nothing.
-    first = outputs[0].read_bytes()
+    first = {p: p.read_bytes() for p in outputs}
     again = deidentify_dicom_folder(hostile, out, secret=SECRET, progress=False, limits=ReadLimits(max_element_bytes=4096))
-    assert again.processed == 1 and outputs[0].read_bytes() == first
+    assert again.processed == 2 and {p: p.read_bytes() for p in outputs} == first
     assert report.to_json()["skipped"][0]["reason"]
 
 
@@ -145,7 +146,7 @@ def test_reasons_under_default_limits(hostile, tmp_path):
     reasons = {s.path: s.reason for s in report.skipped}
     assert "does not match its transfer syntax" in reasons["wrong_ts.dcm"]
     assert reasons["huge_length.dcm"].startswith("truncated: element (0008,1030) declares 65520 bytes")
-    assert report.processed == 2  # the 5,000-byte comment is fine under the default 16 MiB limit
+    assert report.processed == 3  # the 5,000-byte comment is fine under the default 16 MiB limit
 
 
 def test_duplicate_instances_are_written_once(tmp_path):

@@ -20,6 +20,7 @@ from practicum.datasets.dicom_deid import (
 from practicum.datasets.dicom_deid.actions import resolve
 from practicum.datasets.dicom_deid.clean import clean_text
 from practicum.datasets.dicom_deid.dates import shift_date, shift_datetime
+from practicum.datasets.dicom_deid.profile import EDITION
 
 ENHANCED_CT = "1.2.840.10008.5.1.4.1.1.2.1"
 COMPREHENSIVE_SR = "1.2.840.10008.5.1.4.1.1.88.33"
@@ -27,11 +28,14 @@ COMPREHENSIVE_SR = "1.2.840.10008.5.1.4.1.1.88.33"
 
 def test_table_transcription_matches_the_data_dictionary():
     tagged = [r for r in RULES if r.tag_int is not None]
-    assert len(RULES) == 460 and len(tagged) == 456
+    assert EDITION == "2026d" and len(RULES) == 657 and len(tagged) == 653
+    assert len({r.tag for r in RULES}) == len(RULES)
+    unknown = [r for r in tagged if not dictionary_has_tag(r.tag_int)]
+    assert len(unknown) == 26, "rows newer than pydicom's dictionary"
+    words = lambda s: s.lower().replace("'", "").replace(" ", "").replace("-", "")  # noqa: E731
     for r in tagged:
-        assert dictionary_has_tag(r.tag_int), r
-        words = lambda s: s.lower().replace("'", "").replace(" ", "")  # noqa: E731
-        assert words(dictionary_description(r.tag_int)) == words(r.name) or "Generation" in r.name, r
+        if dictionary_has_tag(r.tag_int):
+            assert words(dictionary_description(r.tag_int)) == words(r.name) or "Generation" in r.name, r
 
 
 @pytest.mark.parametrize(
@@ -47,7 +51,20 @@ def test_table_transcription_matches_the_data_dictionary():
         ("StudyDescription", "X", {"clean_descriptors": "C"}),
         ("PatientAge", "X", {"retain_patient_characteristics": "K"}),
         ("DeviceUID", "U", {"retain_uids": "K", "retain_device_identity": "K"}),
-        ("ReferencedPatientSequence", "X", {"retain_uids": "X"}),
+        ("ReferencedPatientSequence", "X", {"retain_uids": "K"}),
+        ("PatientID", "Z/D", {}),
+        ("StationAETitle", "X", {"retain_device_identity": "C"}),
+        ("IssuerOfClinicalTrialSubjectID", "X", {}),
+        ("OtherClinicalTrialProtocolIDsSequence", "X", {}),
+        ("TreatmentSites", "X", {"clean_descriptors": "C"}),
+        ("EncapsulatedDocument", "D", {}),
+        ("CertificateOfSigner", "D", {}),
+        ("CertifiedTimestamp", "X", {"retain_longitudinal_full_dates": "K", "retain_longitudinal_modified_dates": "C"}),
+        ("ROICreatorSequence", "X", {}),
+        ("ROIInterpreterSequence", "X", {}),
+        ("FrameOriginTimestamp", "D", {"retain_longitudinal_full_dates": "K", "retain_longitudinal_modified_dates": "C"}),
+        ("InstanceCreationDate", "X/D", {"retain_longitudinal_full_dates": "K", "retain_longitudinal_modified_dates": "C"}),
+        ("RequestingService", "X", {"clean_descriptors": "C"}),
     ],
 )
 def test_known_rows(keyword, basic, options):
@@ -84,6 +101,9 @@ def test_options_codes_and_flags():
     opts = DeidOptions(retain_longitudinal_modified_dates=True, clean_descriptors=True)
     assert opts.codes() == ["113100", "113105", "113107"]
     assert DeidOptions.from_codes({"113100", "113105", "113107"}) == opts
+    every = DeidOptions(**{name: True for name in DeidOptions().to_json() if name != "retain_longitudinal_full_dates"})
+    assert every.codes() == ["113100"] + [f"1131{n:02d}" for n in range(1, 13) if n != 6]
+    assert DeidOptions.from_codes(set(every.codes())) == every
     assert opts.longitudinal_status() == "MODIFIED" and DeidOptions().longitudinal_status() == "REMOVED"
     with pytest.raises(ValueError):
         DeidOptions(retain_longitudinal_full_dates=True, retain_longitudinal_modified_dates=True)
