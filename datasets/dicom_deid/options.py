@@ -56,7 +56,7 @@ OPTION_HELP: dict[str, str] = {
     "still removed",
     "retain_uids": "keep the original UIDs instead of replacing them with keyed 2.25 UIDs",
     "retain_device_identity": "keep device serial numbers, station names, detector and gantry IDs; AE titles are "
-    "cleaned (removed)",
+    "cleaned to vocabulary words",
     "retain_institution_identity": "keep institution name, address and department",
     "retain_patient_characteristics": "keep sex, age, size, weight, ethnic group, smoking and pregnancy status",
     "retain_longitudinal_full_dates": "keep every date and time unchanged (excludes --retain-longitudinal-modified-dates)",

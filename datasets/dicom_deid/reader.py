@@ -93,9 +93,12 @@ def starts_like_dataset(head: bytes) -> bool:
     """Whether ``head`` begins with an element of group 0002 or 0008 (a data set without preamble)."""
     if len(head) < 8:
         return False
-    group = int.from_bytes(head[0:2], "little")
-    element = int.from_bytes(head[2:4], "little")
-    return group in (0x0002, 0x0008) and element <= 0x0100
+    for order in ("little", "big"):
+        group = int.from_bytes(head[0:2], order)
+        element = int.from_bytes(head[2:4], order)
+        if group in (0x0002, 0x0008) and element <= 0x0100:
+            return True
+    return False
 
 
 def looks_like_dicom(path: Path) -> bool:
