@@ -8,7 +8,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from practicum.datasets.dicom_deid import deidentify_dicom_folder, verify_dicom_folder
+from practicum.datasets.dicom_deid import DeidOptions, deidentify_dicom_folder, verify_dicom_folder
+from practicum.datasets.dicom_deid.options import OPTION_CODES, OPTION_HELP
+from practicum.datasets.dicom_deid.profile import TABLE_NAME
+from practicum.datasets.dicom_deid.reader import looks_like_dicom
 from practicum.datasets.ehr_deid import (
     DEFAULT_SCHEMA,
     DeidInputError,
@@ -52,8 +55,10 @@ def add_datasets_commands(sub: argparse._SubParsersAction) -> None:
     deid = commands.add_parser(
         "deid",
         help="de-identify a folder of DICOM files or of EHR CSV exports",
-        description="DICOM (PS3.15 Annex E Basic Profile; malformed files are reported and skipped) or EHR CSV "
-        "tables (HIPAA Safe Harbor), chosen by what the folder holds. The key (keyed pseudonyms, UIDs and "
+        description=f"DICOM ({TABLE_NAME} Basic Application Level Confidentiality Profile, fail closed: an "
+        "attribute the table does not list is removed unless it is on the keep list of pixel, geometry and "
+        "acquisition attributes; malformed files are reported and skipped; files whose pixels may show PHI are "
+        "quarantined) or EHR CSV tables, chosen by what the folder holds. The key (keyed pseudonyms, UIDs and "
         "date shifts; keep it to re-run consistently) is read from --key-file, created there if missing.",
     )
     deid.add_argument("input_dir")
@@ -62,6 +67,12 @@ def add_datasets_commands(sub: argparse._SubParsersAction) -> None:
                       "(default: the lab's own export schema)")
     deid.add_argument("--key-file", help="default: OUT/../deid.key")
     deid.add_argument("--quiet", action="store_true")
+    dicom = deid.add_argument_group(
+        "DICOM options (PS3.15 E.3; each adds its CID 7050 code to the output's De-identification Method Code Sequence)"
+    )
+    for name, help_text in OPTION_HELP.items():
+        dicom.add_argument(f"--{name.replace('_', '-')}", action="store_true", help=f"{help_text} ({OPTION_CODES[name]})")
+    dicom.add_argument("--workers", type=int, default=1, help="processes for DICOM de-identification (default 1)")
     deid.set_defaults(func=cmd_deid)
 
     verify = commands.add_parser(
@@ -95,7 +106,12 @@ def cmd_deid(args: argparse.Namespace) -> int:
         raise LabError(f"{source} is not a folder")
     key = load_or_create_key(Path(args.key_file) if args.key_file else output.parent / "deid.key")
     if _holds_dicom(source):
-        report = deidentify_dicom_folder(source, output, secret=key, progress=not args.quiet)
+        try:
+            options = DeidOptions(**{name: getattr(args, name) for name in OPTION_HELP})
+        except ValueError as exc:
+            raise LabError(str(exc)) from None
+        report = deidentify_dicom_folder(source, output, secret=key, options=options, progress=not args.quiet,
+                                         workers=args.workers)
         console.print(json.dumps(report.to_json(), indent=2))
         return 0
     try:
@@ -108,13 +124,8 @@ def cmd_deid(args: argparse.Namespace) -> int:
 
 
 def _holds_dicom(folder: Path) -> bool:
-    """A DICOM file has 'DICM' after a 128-byte preamble; one such file makes it a DICOM folder."""
-    for path in folder.rglob("*"):
-        if path.is_file() and path.suffix.lower() != ".csv":
-            with path.open("rb") as handle:
-                if handle.read(132)[128:] == b"DICM":
-                    return True
-    return False
+    """One DICOM file (Part 10, or a bare data set without the preamble) makes it a DICOM folder."""
+    return any(path.is_file() and path.suffix.lower() != ".csv" and looks_like_dicom(path) for path in folder.rglob("*"))
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
