@@ -13,6 +13,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
 from practicum.datasets.dicom_deid import DeidOptions, deidentify_dicom_folder, verify_dicom_folder
+from practicum.datasets.dicom_deid.options import BASIC_PROFILE
 
 SECRET = b"inputs-test-secret-0123456789"
 
@@ -33,7 +34,7 @@ def image(sop_class: str = CTImageStorage) -> Dataset:
     return ds
 
 
-def run(tmp_path, files: dict[str, Dataset], options: DeidOptions = DeidOptions(), **write):
+def run(tmp_path, files: dict[str, Dataset], options: DeidOptions = BASIC_PROFILE, **write):
     src = tmp_path / "in"
     src.mkdir(exist_ok=True)
     for name, ds in files.items():
