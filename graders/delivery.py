@@ -29,5 +29,6 @@ def post_result(lms_url: str, token: str, result: GradeResult, *, attempts: int 
             if response.status_code < 500 and response.status_code != 429:
                 raise DeliveryError(f"the LMS refused the result: HTTP {response.status_code} {response.text[:300]}")
             last_error = f"HTTP {response.status_code}"
-        time.sleep(min(0.5 * 2**attempt, 5.0))
+        if attempt + 1 < attempts:
+            time.sleep(min(0.5 * 2**attempt, 5.0))
     raise DeliveryError(f"the LMS did not take the result after {attempts} attempts: {last_error}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from collections.abc import Mapping, Sequence
@@ -33,6 +34,9 @@ from . import plots
 
 # MLflow caps tag values; long texts (an error message) are cut to this.
 TAG_LIMIT = 5000
+# The grading a run records (the grading service's id): a retried grading replaces its earlier try's run.
+GRADING_ID_TAG = "practicum.grading_id"
+_GRADING_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
 # An experiment tag only the grader can compute: grading experiments made by anyone else are refused.
 SEAL_TAG = "practicum.grading.seal"
 
@@ -75,6 +79,7 @@ def record_evaluation(
     experiment_id = _experiment_id(client, experiment, seal_key=_seal_key(tracking_uri) if auth else None)
     if auth is not None and learner is not None:
         _grant_read_only(auth, learner, experiment_id)
+    _delete_earlier_tries(client, experiment_id, tags.get(GRADING_ID_TAG))
     run = client.create_run(experiment_id, run_name=run_name, tags={k: str(v)[:TAG_LIMIT] for k, v in tags.items()})
     run_id = run.info.run_id
     now = int(time.time() * 1000)
@@ -100,6 +105,17 @@ def record_evaluation(
         plots.close(figures)
     client.set_terminated(run_id, status="FINISHED")
     return run_id
+
+
+def _delete_earlier_tries(client: MlflowClient, experiment_id: str, grading_id: str | None) -> None:
+    """A grader killed after it created its run (before the grading was recorded) left a run behind: one
+    run per grading, so the earlier try's goes."""
+    if not grading_id:
+        return
+    if not _GRADING_ID.match(grading_id):
+        raise ValueError(f"not a grading id: {grading_id!r}")
+    for stale in client.search_runs([experiment_id], filter_string=f"tags.`{GRADING_ID_TAG}` = '{grading_id}'"):
+        client.delete_run(stale.info.run_id)
 
 
 def _names_learner(experiment: str, learner: str) -> bool:

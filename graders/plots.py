@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import matplotlib
+# Figures are made with matplotlib's object API (no pyplot): importing this module leaves the
+# backend alone, so a notebook that imports it still shows its own figures inline.
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
-from matplotlib.figure import Figure  # noqa: E402
-
-from .metrics.glucose import clarke_zones  # noqa: E402
-from .metrics.risk import roc_curve  # noqa: E402
-from .protocols.complication_risk import RiskEvaluation  # noqa: E402
-from .protocols.glucose_forecasting import GlucoseEvaluation  # noqa: E402
-from .protocols.nodule_detection import FrocEvaluation  # noqa: E402
+from .metrics.glucose import clarke_zones
+from .metrics.risk import roc_curve
+from .protocols.complication_risk import RiskEvaluation
+from .protocols.glucose_forecasting import GlucoseEvaluation
+from .protocols.nodule_detection import FrocEvaluation
 
 ZONE_COLOURS = {"A": "tab:green", "B": "tab:blue", "C": "tab:orange", "D": "tab:red", "E": "black"}
 
 
 def froc_figure(evaluation: FrocEvaluation) -> Figure:
-    figure, axes = plt.subplots(figsize=(6, 4.5))
+    figure = Figure(figsize=(6, 4.5))
+    axes = figure.subplots()
     # The curve runs on to the plot's right edge at its last sensitivity; 0 FP/scan sits at the left edge.
     fps = [max(f, 1 / 16) for f in evaluation.curve_fps_per_scan] + [16.0]
     sensitivity = [*evaluation.curve_sensitivity, evaluation.curve_sensitivity[-1] if evaluation.curve_sensitivity else 0.0]
@@ -43,7 +41,8 @@ def froc_figure(evaluation: FrocEvaluation) -> Figure:
 def clarke_figure(evaluation: GlucoseEvaluation, horizon: int) -> Figure:
     reference, predicted = evaluation.points[horizon]
     zones = clarke_zones(reference, predicted)
-    figure, axes = plt.subplots(figsize=(5.5, 5.5))
+    figure = Figure(figsize=(5.5, 5.5))
+    axes = figure.subplots()
     for zone, colour in ZONE_COLOURS.items():
         chosen = zones == zone
         if chosen.any():
@@ -71,7 +70,8 @@ def clarke_figure(evaluation: GlucoseEvaluation, horizon: int) -> Figure:
 def risk_figure(evaluation: RiskEvaluation) -> Figure:
     assert evaluation.points is not None
     outcome, probability = evaluation.points
-    figure, (roc_axes, calibration_axes) = plt.subplots(1, 2, figsize=(10, 4.5))
+    figure = Figure(figsize=(10, 4.5))
+    roc_axes, calibration_axes = figure.subplots(1, 2)
     fpr, tpr, _ = roc_curve(outcome, probability)
     roc_axes.plot(fpr, tpr, label=f"AUROC {evaluation.auroc:.3f}")
     roc_axes.plot([0, 1], [0, 1], ":", color="grey")
@@ -102,7 +102,8 @@ def figures_for(evaluation: object) -> dict[str, Figure]:
 
 
 def close(figures: dict[str, Figure]) -> None:
+    """Free the figures' artists (pyplot never held them: there is nothing to unregister)."""
     for figure in figures.values():
-        plt.close(figure)
+        figure.clear()
 
 

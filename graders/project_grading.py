@@ -11,6 +11,7 @@ import json
 import random
 import tempfile
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,7 +76,9 @@ class ProjectEvaluation:
             "details": self.details,
         }
 
-    def to_grade_result(self, *, learner: str, submission_id: str | None = None, course_id: str | None = None) -> GradeResult:
+    def to_grade_result(
+        self, *, learner: str, submission_id: str | None = None, course_id: str | None = None, feedback_url: str | None = None
+    ) -> GradeResult:
         return GradeResult(
             submission_id=submission_id or f"{self.project_id}/{learner}/{uuid.uuid4().hex}",
             learner=learner,
@@ -92,6 +95,7 @@ class ProjectEvaluation:
             grader_version=__version__,
             started_at=self.started_at,
             finished_at=self.finished_at,
+            feedback_url=feedback_url,
         )
 
 
@@ -114,12 +118,14 @@ def grade_model(
     tracking_uri: str | None = None,
     learner: str | None = None,
     extra_hidden: tuple[Path, ...] = (),
+    run_tags: Mapping[str, str] | None = None,
 ) -> ProjectEvaluation:
     """Score ``model_dir`` (an MLflow pyfunc model) on the hidden test split of ``build_dir``.
 
     ``build_dir`` is a dataset build (``public/`` and ``hidden/``). Learner errors (the model
     crashes, times out, returns a malformed or leaking table) give an evaluation with
-    ``error`` set and no target met; they are recorded like any other result.
+    ``error`` set and no target met; they are recorded like any other result. ``run_tags`` go on the
+    MLflow run besides the grader's own (e.g. the grading service's grading id).
     """
     project = spec if isinstance(spec, ProjectSpec) else load_project_spec(spec)
     protocol = protocol_for(project.task)
@@ -190,6 +196,7 @@ def grade_model(
                 "practicum.code_hash": code_hash,
                 "practicum.grader_version": __version__,
                 "practicum.error": error or "",
+                **(run_tags or {}),
             },
             evaluation=evaluation,
             details=result.to_json(),

@@ -39,8 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_lab_commands(sub, common)
     add_datasets_commands(sub)
     add_eval_commands(sub)
-    add_grade_command(sub)
-    add_reference_command(sub)
+    add_grade_command(sub, common)
+    add_reference_command(sub, common)
     add_autograde_command(sub, common)
     add_lms_group(sub)
     return parser

@@ -99,16 +99,17 @@ def add_eval_commands(sub: argparse._SubParsersAction) -> None:
     risk.set_defaults(func=cmd_risk)
 
 
-def add_grade_command(sub: argparse._SubParsersAction) -> None:
+def add_grade_command(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     grade = sub.add_parser(
         "grade",
+        parents=[common],
         help="grade a project model (MLflow pyfunc) on the hidden test split",
         description="Run the model in the grading sandbox (no network, no labels) on the project's hidden "
         "inputs, score it with the project's protocol and compare it with the project's targets.",
     )
     grade.add_argument("project", help="project id (a folder of projects/) or a project.yaml path")
     grade.add_argument("model", type=Path, help="an MLflow pyfunc model folder (mlflow.pyfunc.save_model)")
-    grade.add_argument("--datasets", type=Path, default=None, help="dataset build folder with public/ and hidden/ (default: the lab's .lab/datasets)")
+    grade.add_argument("--datasets", type=Path, default=None, help="dataset build folder with public/ and hidden/ (default: datasets/ of the lab's state folder)")
     grade.add_argument("--sandbox", choices=["bubblewrap", "none"], default="bubblewrap", help="confinement (default bubblewrap)")
     grade.add_argument("--mlflow", metavar="URI", help="record the evaluation in this MLflow tracking server")
     grade.add_argument("--learner", help="whose submission this is (for the MLflow record)")
@@ -116,9 +117,10 @@ def add_grade_command(sub: argparse._SubParsersAction) -> None:
     grade.set_defaults(func=cmd_grade)
 
 
-def add_reference_command(sub: argparse._SubParsersAction) -> None:
+def add_reference_command(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     reference = sub.add_parser(
         "reference",
+        parents=[common],
         help="train a project's reference (or baseline) in the sandbox, save it, optionally grade it",
         description="Train the instructor reference of a project from a clean start inside the sandbox a "
         "learner's work runs in (public splits only, no network, no labels; the project's CPU, memory and GPU "
@@ -133,7 +135,7 @@ def add_reference_command(sub: argparse._SubParsersAction) -> None:
         "--option", action="append", default=[], metavar="NAME=VALUE",
         help="keyword argument of train_reference, VALUE as JSON (e.g. max_epochs=12, seed=1); repeatable",
     )
-    reference.add_argument("--datasets", type=Path, default=None, help="dataset build folder with public/ and hidden/ (default: the lab's .lab/datasets)")
+    reference.add_argument("--datasets", type=Path, default=None, help="dataset build folder with public/ and hidden/ (default: datasets/ of the lab's state folder)")
     reference.add_argument("--sandbox", choices=["bubblewrap", "none"], default="bubblewrap", help="confinement (default bubblewrap)")
     reference.add_argument("--time-limit", type=int, default=1800, metavar="SECONDS", help="training wall-time limit (default 1800)")
     reference.add_argument("--grade", action="store_true", help="then grade the saved model on the hidden split (exit 1 if a target is missed)")
@@ -255,7 +257,8 @@ def _project_and_build(args: argparse.Namespace) -> tuple[Path, Path]:
         spec = REPO_ROOT / "projects" / args.project / "project.yaml"
     if not spec.is_file():
         raise LabError(f"no project spec at {spec}")
-    build = args.datasets or default_state_dir() / "datasets"
+    state_dir = Path(args.state_dir) if getattr(args, "state_dir", None) else default_state_dir()
+    build = args.datasets or state_dir / "datasets"
     if not (build / "hidden").is_dir():
         raise LabError(f"{build} is not a dataset build with hidden labels (build one: practicum datasets build --out {build})")
     return spec, build

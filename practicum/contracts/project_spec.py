@@ -60,7 +60,8 @@ class ProjectSpec(_Strict):
     targets: tuple[Target, ...]
     capabilities: dict[Dimension, float]
     resources: Resources
-    attempt_limit: int = Field(ge=1)
+    attempt_limit: int = Field(ge=1, description="gradings a learner may ask for in total")
+    attempts_per_day: int | None = Field(default=None, ge=1, description="gradings a learner may ask for per UTC day")
 
     @field_validator("capabilities")
     @classmethod

@@ -196,8 +196,11 @@ def tree_hash(folder: str | Path, limits: TreeLimits = TreeLimits(), *, skip: fr
     return digest.hexdigest()
 
 
-def extract_tar(archive: str | Path, destination: str | Path, limits: TreeLimits = TreeLimits()) -> None:
-    """Unpack a tar stream a sandbox produced: folders and regular files only, inside ``destination``."""
+def extract_tar(
+    archive: str | Path, destination: str | Path, limits: TreeLimits = TreeLimits(), *, what: str = "the sandbox's archive"
+) -> None:
+    """Unpack an untrusted tar stream (a sandbox's output, a learner's upload): folders and regular
+    files only, inside ``destination``."""
     destination = Path(destination)
     destination.mkdir(parents=True, exist_ok=True)
     count, total = 0, 0
@@ -205,11 +208,11 @@ def extract_tar(archive: str | Path, destination: str | Path, limits: TreeLimits
         with tarfile.open(archive, mode="r:") as tar:
             for member in tar:
                 if not (member.isdir() or member.isreg()):
-                    raise UnsafeFile(f"{member.name} in the sandbox's archive is not a folder or a regular file")
+                    raise UnsafeFile(f"{member.name} in {what} is not a folder or a regular file")
                 count += 1
                 total += member.size
                 if count > limits.max_files or total > limits.max_bytes:
-                    raise UnsafeFile(f"the sandbox's archive holds more than {limits.max_files} files or {describe_bytes(limits.max_bytes)}")
+                    raise UnsafeFile(f"{what} holds more than {limits.max_files} files or {describe_bytes(limits.max_bytes)}")
                 tar.extract(member, destination, filter="data")
     except tarfile.TarError as error:
-        raise UnsafeFile(f"the sandbox's archive cannot be read: {error}") from None
+        raise UnsafeFile(f"{what} cannot be read: {error}") from None
