@@ -54,7 +54,7 @@ class _Base(HubOAuthenticated, web.RequestHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None))[1]
-        message = getattr(exc, "log_message", None) or self._reason
+        message = getattr(exc, "message", None) or getattr(exc, "log_message", None) or self._reason
         extra = getattr(exc, "extra", None) or {}
         self.set_header("Content-Type", "application/json")
         if status_code == 401:
@@ -103,9 +103,11 @@ class _Base(HubOAuthenticated, web.RequestHandler):
 
 
 class Refusal(web.HTTPError):
+    """An answer with a message for the caller (``write_error`` shows it) and extra JSON fields."""
+
     def __init__(self, status: int, message: str, **extra: Any) -> None:
-        super().__init__(status, message.replace("%", "%%"))
-        self.log_message = message
+        super().__init__(status, "%s", message)
+        self.message = message
         self.extra = extra
 
 
