@@ -23,8 +23,9 @@ from .db.engine import Database
 from .db.migrate import upgrade_database
 from .db.types import utcnow
 from .errors import ApiError
+from .outbound import check_registration
 from .schemas.organisations import OrganisationCreate
-from .schemas.people import PersonCreate
+from .schemas.people import PersonCreate, PersonUpdate
 from .schemas.profiles import InterviewImport
 from .schemas.webhooks import WebhookCreate
 from .services import catalog, organisations, people, tokens, webhooks
@@ -86,6 +87,41 @@ def _person_create(session: Session, args: argparse.Namespace) -> dict[str, Any]
     return people.to_public(session, [person])[0].model_dump(mode="json")
 
 
+def _person_update(session: Session, args: argparse.Namespace) -> dict[str, Any]:
+    """Place a person (organisation, team, role target), rename or (de)activate them: how a hub user
+    who signed in before being provisioned joins an organisation."""
+    person = people.person_by_name(session, name=args.name)
+    if person is None:
+        raise ApiError(404, "not_found", f"No person {args.name!r}.")
+    changes: dict[str, Any] = {}
+    organisation_id = person.organisation_id
+    if args.no_organisation:
+        organisation_id = None
+        changes.update(organisation_id=None, team_id=None)
+    elif args.organisation is not None:
+        organisation_id = _organisation_id(session, args.organisation)
+        changes["organisation_id"] = organisation_id
+        if organisation_id != person.organisation_id:
+            changes["team_id"] = None  # a team belongs to one organisation
+    if args.no_team:
+        changes["team_id"] = None
+    elif args.team is not None:
+        if organisation_id is None:
+            raise ApiError(422, "team_needs_organisation", "Give the person an organisation first (--organisation).")
+        changes["team_id"] = organisations.team_by_name(session, organisation_id=organisation_id, name=args.team,
+                                                        create=True).id
+    if args.role_target is not None:
+        changes["role_target"] = None if args.role_target == "none" else args.role_target
+    if args.display_name is not None:
+        changes["display_name"] = args.display_name
+    if args.active is not None:
+        changes["active"] = args.active
+    if args.role:
+        changes["roles"] = args.role
+    person = people.update_person(session, person=person, data=PersonUpdate.model_validate(changes))
+    return people.to_public(session, [person])[0].model_dump(mode="json")
+
+
 def _token_create(session: Session, args: argparse.Namespace) -> dict[str, Any]:
     row, token = tokens.create_token(
         session, name=args.name, scopes=[Scope(s) for s in args.scope],
@@ -115,6 +151,7 @@ def _catalog_sync(session: Session, args: argparse.Namespace) -> dict[str, Any]:
 
 def _webhook_add(session: Session, args: argparse.Namespace) -> dict[str, Any]:
     org_id = _organisation_id(session, args.organisation)
+    check_registration(args.url, get_settings().webhook_allowed_hosts)
     hook, secret = webhooks.create_webhook(
         session, organisation_id=org_id or 0, data=WebhookCreate(url=args.url, events=args.event or ["profile.changed"])
     )
@@ -123,8 +160,9 @@ def _webhook_add(session: Session, args: argparse.Namespace) -> dict[str, Any]:
 
 def _outbox_deliver(session: Session, args: argparse.Namespace) -> dict[str, Any]:
     del args
-    with httpx.Client(timeout=10) as http:
-        return webhooks.deliver_due(session, http, utcnow()).model_dump()
+    with httpx.Client(timeout=10, follow_redirects=False, trust_env=False) as http:
+        allowed = get_settings().webhook_allowed_hosts
+        return webhooks.deliver_due(session, http, utcnow(), allowed_hosts=allowed).model_dump()
 
 
 def add_lms_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -152,6 +190,23 @@ def add_lms_commands(subparsers: argparse._SubParsersAction) -> None:  # type: i
     p.add_argument("--organisation", help="organisation slug")
     p.add_argument("--role-target", choices=["algorithm_engineer", "clinical_ai_product_manager", "clinician"])
     p.add_argument("--role", action="append", choices=["learner", "instructor", "hr", "grader", "admin"])
+
+    p = command(person, "update", "place a person (organisation, team, role target) or (de)activate them",
+                _person_update)
+    p.add_argument("name", help="the JupyterHub user name")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--organisation", help="organisation slug (moving leaves the old team)")
+    where.add_argument("--no-organisation", action="store_true", help="take the person out of their organisation")
+    team = p.add_mutually_exclusive_group()
+    team.add_argument("--team", help="team name in the person's organisation (created if new)")
+    team.add_argument("--no-team", action="store_true")
+    p.add_argument("--role-target", choices=["algorithm_engineer", "clinical_ai_product_manager", "clinician", "none"])
+    p.add_argument("--display-name")
+    state = p.add_mutually_exclusive_group()
+    state.add_argument("--active", dest="active", action="store_true", default=None)
+    state.add_argument("--inactive", dest="active", action="store_false")
+    p.add_argument("--role", action="append", choices=["learner", "instructor", "hr", "grader", "admin"],
+                   help="replace the person's roles (repeat)")
 
     token = group("token", "scoped API tokens for machine clients")
     p = command(token, "create", "create a token (printed once)", _token_create)

@@ -38,6 +38,7 @@ from .routers import (
     profiles,
     progress,
     results,
+    scim,
     tokens,
     webhooks,
     xapi,
@@ -55,7 +56,7 @@ log = logging.getLogger("practicum.lms_api")
 ROUTERS = (
     profiles.router, results.router, health.router, me.router, oauth_callback.router, organisations.router,
     people.router, courses.router, enrollments.router, progress.router, capabilities.router,
-    learning_paths.router, hr.router, webhooks.router, xapi.router, tokens.router, audit_log.router,
+    learning_paths.router, hr.router, webhooks.router, xapi.router, tokens.router, audit_log.router, scim.router,
 )
 
 
@@ -90,13 +91,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.retry_policy = policy
         # trust_env=False: the hub is reached directly, never through HTTP(S)_PROXY.
         async with httpx.AsyncClient(timeout=HUB_TIMEOUT_SECONDS, trust_env=False) as http:
-            webhook_http = httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
+            # No proxies from the environment: a proxy would connect wherever the name resolves then,
+            # past the address check of outbound.py.
+            webhook_http = httpx.Client(
+                timeout=settings.webhook_timeout_seconds, follow_redirects=False, trust_env=False
+            )
             app.state.hub_client = HubClient(settings, http)
             app.state.webhook_http = webhook_http
             tasks = [asyncio.create_task(every(settings.audit_flush_seconds, lambda: audit_round(db, audit), "audit"))]
             if settings.webhook_interval_seconds > 0:
                 tasks.append(asyncio.create_task(every(
-                    settings.webhook_interval_seconds, lambda: delivery_round(db, webhook_http, policy), "webhooks"
+                    settings.webhook_interval_seconds, lambda: delivery_round(db, webhook_http, policy, settings.webhook_allowed_hosts), "webhooks"
                 )))
             try:
                 yield
@@ -128,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.oauth_states = OAuthStateStore()
     install_error_handlers(app)
     app.add_exception_handler(BrowserLoginRequired, handle_browser_login_required)
+    app.add_exception_handler(scim.ScimError, scim.handle_scim_error)
     app.add_exception_handler(DataError, _handle_data_error)
     app.add_exception_handler(Exception, _handle_unexpected)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -83,7 +83,11 @@ class HubPeopleCache:
     def _resolve(db: Database, identity: HubIdentity) -> Principal:
         if identity.kind == "service":
             return Principal(actor=f"service:{identity.name}", name=identity.name)
-        person_id = sync_person_from_hub(db, identity)
+        person_id, active = sync_person_from_hub(db, identity)
+        if not active:
+            # Deactivated (SCIM `active: false`, or an admin): refused, and not cached, so reactivation
+            # counts at once; a deactivation counts within `identity_cache_seconds`.
+            raise ApiError(403, "account_inactive", "This account is deactivated in the LMS.")
         return Principal(actor=f"user:{identity.name}", name=identity.name, person_id=person_id, is_admin=identity.admin)
 
 

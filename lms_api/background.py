@@ -26,9 +26,9 @@ async def every(seconds: float, work: Callable[[], object], name: str) -> None:
             log.exception("background task %s failed", name)
 
 
-def delivery_round(db: Database, http: httpx.Client, policy: RetryPolicy) -> None:
+def delivery_round(db: Database, http: httpx.Client, policy: RetryPolicy, allowed_hosts: frozenset[str]) -> None:
     with db.write() as session:
-        deliver_due(session, http, utcnow(), policy)
+        deliver_due(session, http, utcnow(), policy, allowed_hosts=allowed_hosts)
 
 
 def audit_round(db: Database, audit: AuditBuffer) -> None:

@@ -10,11 +10,21 @@ from typing import Any
 from fastapi import Response
 
 CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}}}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+# What spreadsheets skip before they read a formula: blanks and control characters (ASCII and the
+# Unicode spaces they treat alike), so " =1+1" and a NUL or tab before "=" are formulas too.
+_SKIPPED = "".join(chr(c) for c in range(0x21)) + "\x7f\u00a0\u200b\u2060\ufeff\u3000"
+_FORMULA_SIGNS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # and their full-width forms
+
+
+def _looks_like_formula(text: str) -> bool:
+    return text.startswith(_FORMULA_START) or text.lstrip(_SKIPPED).startswith(_FORMULA_SIGNS)
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and _looks_like_formula(value):
         return "'" + value
     if isinstance(value, list | tuple):
         return _cell(" ".join(str(v) for v in value))

@@ -39,9 +39,8 @@ def person_visibility(principal: Principal, person_id: int, organisation_id: int
         return True
     if Scope.HR_READ in principal.scopes or Scope.HR_WRITE in principal.scopes:
         return principal.organisation_id is not None and principal.organisation_id == organisation_id
-    if Scope.RESULTS_WRITE in principal.scopes:
-        return True  # the grader needs to resolve learners
     if principal.person_id is None:
+        return False  # machine tokens without an HR scope (the grader's results:write) read nobody
         return False
     return None
 
@@ -83,12 +82,27 @@ def readable_person(session: Session, principal: Principal, person_id: int) -> P
 
 
 def may_read_result(session: Session, principal: Principal, result: Result) -> bool:
-    if principal.is_admin or principal.person_id == result.person_id or principal.can(Scope.RESULTS_WRITE):
+    if principal.is_admin or principal.person_id == result.person_id:
         return True
     if Scope.HR_READ in principal.scopes:
         person = session.get(Person, result.person_id)
         return person is not None and person.organisation_id == principal.organisation_id
     return result.course_id in instructed_courses(session, principal.person_id)
+
+
+def subject_person(session: Session, principal: Principal, person_id: int) -> Person:
+    """The person a write is about: the grader (results:write) names learners it may not read; everyone
+    else must be able to read them. Unknown (or invisible) people answer 404."""
+    if principal.can(Scope.RESULTS_WRITE):
+        person = session.get(Person, person_id)
+        if person is None:
+            raise not_found("person", person_id)
+        return person
+    return readable_person(session, principal, person_id)
+
+
+def takes_course(session: Session, person_id: int, course_id: str) -> bool:
+    return course_id in learner_courses(session, person_id)
 
 
 def may_manage_course(session: Session, principal: Principal, course_id: str) -> bool:
@@ -100,7 +114,12 @@ def require_course_manager(session: Session, principal: Principal, course_id: st
         raise ApiError(403, "not_course_instructor", f"Only instructors of '{course_id:.100}' (or admins) may do this.")
 
 
-def may_record_evidence(session: Session, principal: Principal, item: CatalogItem | None) -> bool:
+def may_record_evidence(session: Session, principal: Principal, person: Person, item: CatalogItem | None) -> bool:
+    """The grader records evidence; an instructor only for an item of a course they teach, about a
+    learner enrolled in that very course (not merely in another course they teach)."""
     if principal.can(Scope.RESULTS_WRITE):
         return True
-    return item is not None and item.course_id in instructed_courses(session, principal.person_id)
+    return (
+        item is not None and item.course_id in instructed_courses(session, principal.person_id)
+        and takes_course(session, person.id, item.course_id)
+    )

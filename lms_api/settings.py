@@ -42,6 +42,9 @@ class Settings:
     webhook_backoff_seconds: float = 2.0
     webhook_backoff_max_seconds: float = 3600.0
     webhook_timeout_seconds: float = 10.0
+    # Hosts (as written in webhook URLs, optionally host:port) an admin allows although they resolve to
+    # internal addresses (loopback, private, ...); everything else must be public (see outbound.py).
+    webhook_allowed_hosts: frozenset[str] = field(default_factory=frozenset)
     # Reads are audited through a buffer flushed this often (writes are audited in their transaction).
     # Small batches: a flush holds the GIL while it prepares its rows, and at 1 s (1,500 rows under load)
     # that pause alone pushed the PostgreSQL read p99 from about 45 to 60-75 ms (bench/lms_profile_reads.py).
@@ -111,6 +114,9 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_url=env.get("JUPYTERHUB_PUBLIC_URL", ""),
         access_scopes=_scopes_from_env(env),
         database_url=env.get("PRACTICUM_LMS_DATABASE_URL") or DEFAULT_DATABASE_URL,
+        webhook_allowed_hosts=frozenset(
+            h.strip() for h in env.get("PRACTICUM_LMS_WEBHOOK_ALLOWED_HOSTS", "").split(",") if h.strip()
+        ),
         webhook_interval_seconds=float(env.get("PRACTICUM_LMS_WEBHOOK_INTERVAL") or Settings.webhook_interval_seconds),
         mlflow_public_url=env.get("PRACTICUM_LMS_MLFLOW_URL") or env.get("MLFLOW_TRACKING_URI", ""),
         lrs_url=env.get("PRACTICUM_LMS_LRS_URL", ""),

@@ -14,9 +14,10 @@ class Scope(StrEnum):
     RESULTS_WRITE = "results:write"  # the grader: post results, progress events, evidence
     HR_READ = "hr:read"  # read people, profiles, results, progress of one organisation
     HR_WRITE = "hr:write"  # import interview profiles, manage webhooks of one organisation
+    SCIM = "scim"  # an HR system's provisioning (SCIM 2.0): the people and teams of one organisation
 
 
-ORGANISATION_SCOPES = frozenset({Scope.HR_READ, Scope.HR_WRITE})
+ORGANISATION_SCOPES = frozenset({Scope.HR_READ, Scope.HR_WRITE, Scope.SCIM})
 
 
 def new_token() -> str:

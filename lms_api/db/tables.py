@@ -74,6 +74,8 @@ class PersonRole(Base):
     __tablename__ = "person_roles"
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # Added by revision 0003: "hub" (the hub sync grants and removes it) or "admin" (kept by the sync).
+    source: Mapped[str] = mapped_column(String(20), default="admin", server_default="admin")
 
 
 class Course(Base):
@@ -119,7 +121,8 @@ class Enrollment(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20))  # learner | instructor
-    source: Mapped[str] = mapped_column(String(20), default="api")  # api | hub
+    # api (an admin made it; the hub sync keeps it) | hub (the hub sync adds it and removes it with the group)
+    source: Mapped[str] = mapped_column(String(20), default="api")
     enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

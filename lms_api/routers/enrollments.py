@@ -1,4 +1,10 @@
-"""Enrollments: who takes (learner) or teaches (instructor) a course."""
+"""Enrollments: who takes (learner) or teaches (instructor) a course.
+
+They come from the hub sync (nbgrader's groups `nbgrader-<course>` and `formgrade-<course>`, source
+"hub": removed again when the hub removes the group) or from an admin (source "api": the sync keeps
+them). Instructors never enroll anyone: naming a person would give them that person's profile, path
+and xAPI. They add learners the nbgrader way (the course's hub group), and may remove a learner.
+"""
 
 from __future__ import annotations
 
@@ -52,8 +58,7 @@ def enroll(course_id: CourseId, data: EnrollmentCreate, principal: PrincipalDep,
     if session.get(Course, course_id) is None:
         raise not_found("course", course_id)
     require_course_manager(session, principal, course_id)
-    if data.role is CourseRole.INSTRUCTOR:
-        principal.require_admin()
+    principal.require_admin()
     if session.get(Person, data.person_id) is None:
         raise ApiError(422, "unknown_person", f"No person {data.person_id}.")
     exists = session.scalar(select(Enrollment.id).where(

@@ -120,13 +120,17 @@ def hr_progress(
 @router.get("/cohorts")
 def hr_cohorts(
     principal: PrincipalDep, session: ReadSession, audit: AuditDep, organisation_id: OrgQuery = None,
-    team_id: TeamQuery = None, role_target: RoleTarget | None = None, format: Format = "json",
-) -> list[CohortRow]:
-    """One row per team: headcount, mean profile, completion, results, how many meet their role target."""
+    team_id: TeamQuery = None, role_target: RoleTarget | None = None, limit: Limit = 100, offset: Offset = 0,
+    format: Format = "json",
+) -> Page[CohortRow]:
+    """One row per team (pages go over teams; people without a team last): headcount, mean profile,
+    completion, results, how many meet their role target. Aggregated in SQL, a fixed number of statements."""
     org = organisation_for(principal, organisation_id)
-    people, _ = _people(session, org, team_id, role_target, 100_000, 0)
-    rows = svc.cohorts(session, people=people, now=utcnow())
-    audit.read(principal, "hr_cohorts", org)
+    rows, total = svc.cohorts(
+        session, organisation_id=org, team_id=team_id, role_target=role_target.value if role_target else None,
+        limit=limit, offset=offset,
+    )
+    audit.read(principal, "hr_cohorts", org, f"{len(rows)} rows")
     if format == "csv":
         columns = ["team_id", "team", "headcount", *[f"mean_{d}" for d in DIMENSIONS], "mean_completion_rate",
                    "results_total", "results_passed", "meeting_role_target"]
@@ -135,6 +139,4 @@ def hr_cohorts(
             ({**r.model_dump(exclude={"mean_values"}), **{f"mean_{d}": v for d, v in r.mean_values.items()}} for r in rows),
             "cohorts.csv",
         )
-    return rows
-
-
+    return Page(items=rows, total=total, limit=limit, offset=offset)

@@ -34,10 +34,12 @@ def create_person(data: PersonCreate, principal: PrincipalDep, session: WriteSes
 
 def visible_people(session: ReadSession, principal: Principal) -> tuple[int | None, set[int] | None]:
     """(organisation filter, id filter) of the people the caller may list."""
-    if principal.is_admin or Scope.RESULTS_WRITE in principal.scopes:
+    if principal.is_admin:
         return None, None
-    if principal.organisation_id is not None:
+    if principal.organisation_id is not None and principal.scopes & {Scope.HR_READ, Scope.HR_WRITE}:
         return principal.organisation_id, None
+    if principal.person_id is None:
+        raise ApiError(403, "missing_scope", "This token may not list people.")
     ids = {principal.person_id} if principal.person_id else set()
     teaching = instructed_courses(session, principal.person_id)
     if teaching:

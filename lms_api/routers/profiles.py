@@ -14,7 +14,7 @@ from ..db.tables import CatalogItem
 from ..db.types import utcnow
 from ..deps import AuditDep, ReadSession, SettingsDep, WriteSession
 from ..errors import ApiError
-from ..policy import may_record_evidence, not_found, readable_person
+from ..policy import may_record_evidence, not_found, readable_person, subject_person
 from ..schemas.common import ERROR_RESPONSES, Page
 from ..schemas.profiles import ChangePublic, EvidenceCreate, EvidenceRecorded, InterviewImport, ProfilePublic
 from ..services import profile_reads
@@ -86,16 +86,22 @@ def import_interview_profile(
 def record_evidence(
     person_id: PersonId, data: EvidenceCreate, principal: PrincipalDep, session: WriteSession, settings: SettingsDep
 ) -> EvidenceRecorded:
-    """A quiz or rubric grade (the grader, or an instructor of the item's course)."""
-    person = readable_person(session, principal, person_id)
+    """A quiz or rubric grade (the grader, or an instructor of the item's course about a learner of that
+    course). The item's catalog level and weights apply; only admins may give `level` and `weights`."""
+    person = subject_person(session, principal, person_id)
     item = None
     if data.item_id is not None:
         item = session.get(CatalogItem, data.item_id)
         if item is None:
             raise ApiError(422, "unknown_item", f"No catalog item {data.item_id!r}.")
-    if not may_record_evidence(session, principal, item):
+    if not may_record_evidence(session, principal, person, item):
         raise not_found("person", person_id) if principal.person_id is None else ApiError(
             403, "not_course_instructor", "Only the grader or the item's instructors may record evidence."
+        )
+    if not principal.is_admin and (data.level is not None or data.weights is not None or item is None):
+        raise ApiError(
+            403, "weights_from_catalog",
+            "Evidence names its catalog item ('item_id'); its level and weights come from the catalog.",
         )
     evidence, changes = record_observation(
         session, person=person, data=data, item=item, actor=principal.actor, now=utcnow()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, status
 
 from ..audit import record_change
@@ -10,9 +12,10 @@ from ..db.tables import CatalogItem, Course
 from ..db.types import utcnow
 from ..deps import AuditDep, ReadSession, WriteSession
 from ..errors import ApiError
-from ..policy import not_found, readable_person, require_course_manager
+from ..policy import not_found, readable_person, require_course_manager, subject_person
 from ..schemas.common import ERROR_RESPONSES, Page
 from ..schemas.progress import (
+    MAX_SELF_REPORTED_SECONDS_PER_DAY,
     SELF_REPORTED,
     CourseProgressSummary,
     PersonProgress,
@@ -37,7 +40,12 @@ def post_progress_event(data: ProgressEventCreate, principal: PrincipalDep, sess
             raise not_found("person", person_id)
         if data.kind not in SELF_REPORTED:
             raise ApiError(403, "grader_only_event", f"Only the grader reports '{data.kind.value}' events.")
-    readable_person(session, principal, person_id)
+        now = utcnow()
+        if data.seconds_spent and svc.self_reported_seconds(
+            session, person_id=person_id, actor=principal.actor, since=now - timedelta(days=1)
+        ) + data.seconds_spent > MAX_SELF_REPORTED_SECONDS_PER_DAY:
+            raise ApiError(422, "time_spent_exceeded", "More time than 24 hours reported within 24 hours.")
+    subject_person(session, principal, person_id)
     if session.get(CatalogItem, data.item_id) is None:
         raise ApiError(422, "unknown_item", f"No catalog item {data.item_id!r}.")
     event = svc.add_event(session, person_id=person_id, data=data, actor=principal.actor, now=utcnow())

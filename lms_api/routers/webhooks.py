@@ -12,8 +12,9 @@ from ..audit import record_change
 from ..auth import PrincipalDep
 from ..db.tables import Webhook
 from ..db.types import utcnow
-from ..deps import DatabaseDep, ReadSession, WriteSession
+from ..deps import DatabaseDep, ReadSession, SettingsDep, WriteSession
 from ..errors import ApiError
+from ..outbound import check_registration
 from ..policy import not_found
 from ..principal import Principal
 from ..schemas.common import ERROR_RESPONSES, Page
@@ -43,8 +44,11 @@ def _hook_for(session: ReadSession, principal: Principal, webhook_id: int) -> We
 
 
 @router.post("/webhooks", status_code=status.HTTP_201_CREATED)
-def create_webhook(data: WebhookCreate, principal: PrincipalDep, session: WriteSession) -> WebhookCreated:
-    """Subscribe a URL to an organisation's events; the answer holds the signing secret, once."""
+def create_webhook(
+    data: WebhookCreate, principal: PrincipalDep, session: WriteSession, settings: SettingsDep
+) -> WebhookCreated:
+    """Subscribe a URL to an organisation's events; the answer holds the signing secret, once. The URL
+    must reach a public address (checked now and at every delivery) unless an admin allows its host."""
     bound = principal.org_scope(Scope.HR_WRITE)
     organisation_id = bound if bound is not None else data.organisation_id
     if organisation_id is None:
@@ -55,6 +59,7 @@ def create_webhook(data: WebhookCreate, principal: PrincipalDep, session: WriteS
 
     if session.get(Organisation, organisation_id) is None:
         raise ApiError(422, "unknown_organisation", f"No organisation {organisation_id}.")
+    check_registration(str(data.url), settings.webhook_allowed_hosts)
     hook, secret = svc.create_webhook(session, organisation_id=organisation_id, data=data)
     record_change(session, principal, "create", "webhook", hook.id)
     session.commit()
@@ -120,9 +125,10 @@ async def deliver_now(request: Request, principal: PrincipalDep, db: DatabaseDep
     principal.require_admin()
     http: httpx.Client = request.app.state.webhook_http
     policy: svc.RetryPolicy = request.app.state.retry_policy
+    allowed: frozenset[str] = request.app.state.settings.webhook_allowed_hosts
 
     def run() -> DeliveryReport:
         with db.write() as session:
-            return svc.deliver_due(session, http, utcnow(), policy)
+            return svc.deliver_due(session, http, utcnow(), policy, allowed_hosts=allowed)
 
     return await run_in_threadpool(run)

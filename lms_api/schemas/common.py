@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -23,6 +24,17 @@ def storable_text(value: str) -> str:
     except UnicodeEncodeError as exc:
         raise ValueError("must be valid Unicode text") from exc
     return value
+
+
+def is_safe_link(url: str) -> bool:
+    """A link a page may render: absolute http(s) with a host, or a path on this site ("/..."). No
+    `javascript:`/`data:` schemes, no protocol-relative "//host", no backslashes, spaces or controls."""
+    if not url or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F or ch == "\\" for ch in url):
+        return False
+    if url.startswith("/"):
+        return not url.startswith("//")
+    parts = urlsplit(url)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and url[: len(parts.scheme)].isascii()
 
 
 def storable_datetime(value: datetime) -> datetime:

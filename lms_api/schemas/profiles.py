@@ -23,7 +23,7 @@ class EvidenceKind(StrEnum):
 class InterviewImport(InputModel):
     """HR's interview assessment: it initialises (or resets) the assessed dimensions of a profile."""
 
-    person: Name = Field(description="JupyterHub user name; created if new")
+    person: Name = Field(description="JupyterHub user name (HR tokens: a person of their organisation; admins: created if new)")
     organisation: Slug | None = Field(default=None, description="organisation slug (HR tokens: their own)")
     team: Name | None = None
     display_name: Name | None = None

@@ -55,8 +55,8 @@ class WebhookCreated(WebhookPublic):
 class DeliveryPublic(BaseModel):
     attempt: int
     attempted_at: datetime
-    status_code: int | None
-    error: str | None
+    status_code: int | None = Field(description="the answer's status class (200, 300, 400, 500); null: none")
+    error: str | None = Field(description="a generic reason; never what the receiver answered")
     duration_ms: float
 
 

@@ -11,7 +11,7 @@ from ..db.tables import CatalogItem, Evidence, ItemWeight, Person, ProfileChange
 from ..errors import ApiError
 from ..schemas.profiles import EvidenceCreate, InterviewImport
 from .organisations import organisation_by_slug
-from .people import ensure_person
+from .people import ensure_person, person_by_name
 from .profiles import apply_evidence, apply_interview, level_number
 
 
@@ -23,7 +23,12 @@ def item_weights(session: Session, item_id: str) -> dict[str, float]:
 def import_interview(
     session: Session, *, data: InterviewImport, allowed_organisation_id: int | None, actor: str, now: datetime
 ) -> tuple[Person, Evidence, list[ProfileChange]]:
-    """`allowed_organisation_id`: an HR token's organisation (None for admins, who may name any)."""
+    """`allowed_organisation_id`: an HR token's organisation (None for admins, who may name any).
+
+    Admins may create the person and place a person without an organisation into the named one. An
+    HR token imports only for people already in its organisation (they join through an admin or SCIM
+    provisioning): anyone else, unknown or of another organisation, gets the same 404.
+    """
     organisation_id = allowed_organisation_id
     if data.organisation is not None:
         organisation = organisation_by_slug(session, slug=data.organisation)
@@ -32,11 +37,15 @@ def import_interview(
         if allowed_organisation_id is not None and organisation.id != allowed_organisation_id:
             raise ApiError(403, "other_organisation", "This token may import only into its own organisation.")
         organisation_id = organisation.id
-    person = ensure_person(session, name=data.person, organisation_id=organisation_id)
-    if person.organisation_id is None:
-        person.organisation_id = organisation_id
-    if allowed_organisation_id is not None and person.organisation_id != allowed_organisation_id:
-        raise ApiError(404, "not_found", f"No person {data.person} in your organisation.")
+    if allowed_organisation_id is None:
+        person = ensure_person(session, name=data.person, organisation_id=organisation_id)
+        if person.organisation_id is None:
+            person.organisation_id = organisation_id
+    else:
+        found = person_by_name(session, name=data.person)
+        if found is None or found.organisation_id != allowed_organisation_id:
+            raise ApiError(404, "not_found", "No person of that name in your organisation.")
+        person = found
     if data.team is not None:
         if person.organisation_id is None:
             raise ApiError(422, "team_needs_organisation", "Name the organisation of the team.")

@@ -56,5 +56,16 @@ def create_team(session: Session, *, organisation_id: int, data: TeamCreate) -> 
     return team
 
 
+def team_by_name(session: Session, *, organisation_id: int, name: str, create: bool = False) -> Team:
+    team = session.scalar(select(Team).where(Team.organisation_id == organisation_id, Team.name == name))
+    if team is None:
+        if not create:
+            raise ApiError(422, "unknown_team", f"No team {name!r} in this organisation.")
+        team = Team(organisation_id=organisation_id, name=name)
+        session.add(team)
+        session.flush()
+    return team
+
+
 def list_teams(session: Session, *, organisation_id: int) -> list[Team]:
     return list(session.scalars(select(Team).where(Team.organisation_id == organisation_id).order_by(Team.id)))

@@ -52,9 +52,10 @@ def _check_placement(session: Session, organisation_id: int | None, team_id: int
 
 
 def _set_roles(session: Session, person_id: int, roles: Iterable[PersonRoleName]) -> None:
+    """An admin sets the roles: they are the admin's from now on (the hub sync keeps them)."""
     session.execute(delete(PersonRole).where(PersonRole.person_id == person_id))
     for role in sorted(set(roles)):
-        session.add(PersonRole(person_id=person_id, role=role.value))
+        session.add(PersonRole(person_id=person_id, role=role.value, source="admin"))
 
 
 def person_by_name(session: Session, *, name: str) -> Person | None:
@@ -139,36 +140,52 @@ def hub_course_roles(groups: Iterable[str]) -> set[tuple[str, str]]:
     return pairs
 
 
-def sync_person_from_hub(db: Database, identity: HubIdentity) -> int:
-    """Create or update the person behind a hub user (roles and course enrollments from hub groups)."""
+def sync_person_from_hub(db: Database, identity: HubIdentity) -> tuple[int, bool]:
+    """Create or update the person behind a hub user (roles and course enrollments from hub groups);
+    returns (their id, whether they are active)."""
     for _ in range(3):
         with db.write() as session:
             try:
                 person_id = _sync(session, identity)
+                active = bool(session.scalar(select(Person.active).where(Person.id == person_id)))
                 session.commit()
-                return person_id
+                return person_id, active
             except IntegrityError:
                 session.rollback()  # another request created the same person or enrollment first
     raise ApiError(503, "busy", "Could not record the hub user; retry.")
 
 
+HUB_GRANTED_ROLES = frozenset({PersonRoleName.ADMIN, PersonRoleName.INSTRUCTOR})
+
+
 def _sync(session: Session, identity: HubIdentity) -> int:
+    """Make the person's hub-sourced roles and enrollments what the hub says now: add what the hub
+    added, remove what it removed (those an admin made, `source` "admin"/"api", are kept)."""
     person = ensure_person(session, name=identity.name)
-    roles = set(roles_of(session, [person.id])[person.id])
     course_roles = hub_course_roles(identity.groups)
-    wanted = set(roles)
+    wanted: set[PersonRoleName] = set()
     if identity.admin:
         wanted.add(PersonRoleName.ADMIN)
     if any(role == "instructor" for _, role in course_roles):
         wanted.add(PersonRoleName.INSTRUCTOR)
-    for role in wanted - roles:
-        session.add(PersonRole(person_id=person.id, role=role.value))
+    roles = {PersonRoleName(role): source for role, source in session.execute(
+        select(PersonRole.role, PersonRole.source).where(PersonRole.person_id == person.id)
+    )}
+    for role in sorted(wanted - set(roles)):
+        session.add(PersonRole(person_id=person.id, role=role.value, source="hub"))
+    gone = [r.value for r, source in roles.items() if source == "hub" and r in HUB_GRANTED_ROLES and r not in wanted]
+    if gone:
+        session.execute(delete(PersonRole).where(PersonRole.person_id == person.id, PersonRole.role.in_(gone)))
     known_courses = set(session.scalars(select(Course.id).where(Course.id.in_({c for c, _ in course_roles}))))
-    have = set(session.execute(
-        select(Enrollment.course_id, Enrollment.role).where(Enrollment.person_id == person.id)
-    ).all())
-    for course_id, role in sorted(course_roles - have):
+    have = {(course_id, role): (enrollment_id, source) for enrollment_id, course_id, role, source in session.execute(
+        select(Enrollment.id, Enrollment.course_id, Enrollment.role, Enrollment.source)
+        .where(Enrollment.person_id == person.id)
+    )}
+    for course_id, role in sorted(course_roles - set(have)):
         if course_id in known_courses:
             session.add(Enrollment(person_id=person.id, course_id=course_id, role=role, source="hub"))
+    removed = [eid for pair, (eid, source) in have.items() if source == "hub" and pair not in course_roles]
+    if removed:
+        session.execute(delete(Enrollment).where(Enrollment.id.in_(removed)))
     session.flush()
     return person.id

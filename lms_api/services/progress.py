@@ -31,6 +31,16 @@ def add_event(session: Session, *, person_id: int, data: ProgressEventCreate, ac
     return event
 
 
+def self_reported_seconds(session: Session, *, person_id: int, actor: str, since: datetime) -> int:
+    """Seconds `actor` (the person themselves) reported about the person in events recorded since `since`."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(ProgressEvent.seconds_spent), 0)).where(
+            ProgressEvent.person_id == person_id, ProgressEvent.recorded_at >= since, ProgressEvent.recorded_by == actor,
+        )
+    )
+    return int(total or 0)
+
+
 def event_public(e: ProgressEvent) -> ProgressEventPublic:
     return ProgressEventPublic(
         id=e.id, person_id=e.person_id, item_id=e.item_id, kind=e.kind, occurred_at=e.occurred_at,

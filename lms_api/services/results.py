@@ -34,7 +34,7 @@ from ..db.tables import (
 from ..db.types import utcnow
 from ..errors import ApiError
 from ..principal import Principal
-from ..schemas.common import ensure_storable
+from ..schemas.common import ensure_storable, is_safe_link
 from ..schemas.people import PersonRoleName
 from ..schemas.results import ResultPublic
 from ..schemas.webhooks import EventType
@@ -55,7 +55,8 @@ _changes = ProfileChange.__table__
 
 _EXISTING = ReadQuery(select(Result.id, Result.body_sha256).where(Result.submission_id == bindparam("submission_id")))
 _ITEM = ReadQuery(
-    select(CatalogItem.kind, CatalogItem.course_id, CatalogItem.level, ItemWeight.dimension, ItemWeight.weight)
+    select(CatalogItem.kind, CatalogItem.course_id, CatalogItem.level, CatalogItem.attempt_limit, ItemWeight.dimension,
+           ItemWeight.weight)
     .outerjoin(ItemWeight, ItemWeight.item_id == CatalogItem.id)
     .where(CatalogItem.id == bindparam("item_id"))
 )
@@ -81,7 +82,7 @@ _RESULT_COLUMNS = (
 _INSERT_PERSON = WriteStatement(
     insert(_people).returning(_people.c.id), ["name", "organisation_id", "active", "created_at"]
 )
-_INSERT_ROLE = WriteStatement(insert(PersonRole.__table__), ["person_id", "role"])
+_INSERT_ROLE = WriteStatement(insert(PersonRole.__table__), ["person_id", "role", "source"])
 _INSERT_PROGRESS = WriteStatement(insert(_progress), [
     "person_id", "item_id", "kind", "occurred_at", "seconds_spent", "result_id", "recorded_by", "recorded_at",
 ])
@@ -132,6 +133,8 @@ def post_result(
     no row); the losers roll back and find the winner's row. The same id with a different body is a 409.
     """
     ensure_storable(result, "result")
+    if result.feedback_url is not None and not is_safe_link(result.feedback_url):
+        raise ApiError(422, "invalid_feedback_url", "feedback_url must be an http(s) URL or a path starting with '/'.")
     digest = body_digest(result)
     for _ in range(5):
         existing_id = None
@@ -173,7 +176,7 @@ def _person(cursor: DriverCursor, name: str, now: datetime) -> dict[str, Any]:
         return dict(zip(("id", "name", "organisation_id", "team_id", "role_target"), rows[0], strict=True))
     created = cursor.write(_INSERT_PERSON, {"name": name, "organisation_id": None, "active": True, "created_at": now})
     assert created is not None
-    cursor.write(_INSERT_ROLE, {"person_id": created[0], "role": PersonRoleName.LEARNER.value})
+    cursor.write(_INSERT_ROLE, {"person_id": created[0], "role": PersonRoleName.LEARNER.value, "source": "admin"})
     return {"id": created[0], "name": name, "organisation_id": None, "team_id": None, "role_target": None}
 
 
@@ -185,7 +188,7 @@ def _record(
     item_rows = cursor.rows(_ITEM, item_id=result.item_id)
     if not item_rows:
         raise ApiError(422, "unknown_item", f"No catalog item {result.item_id!r}; sync the catalog first.")
-    kind, course_id, level = item_rows[0][:3]
+    kind, course_id, level, attempt_limit = item_rows[0][:4]
     weights = {dimension: weight for *_, dimension, weight in item_rows if dimension is not None}
     if kind != result.kind.value:
         raise ApiError(422, "item_kind_mismatch", f"{result.item_id!r} is a {kind}, not a {result.kind.value}.")
@@ -194,6 +197,12 @@ def _record(
     person = _person(cursor, result.learner, now)
     person_id = person["id"]
     ((attempts, passes),) = cursor.rows(_ATTEMPTS, person_id=person_id, item_id=result.item_id)
+    if attempt_limit is not None and attempts >= attempt_limit:
+        # Counted under the learner's row lock (PostgreSQL) or the write lock (SQLite): no race past it.
+        raise ApiError(
+            409, "attempt_limit_reached",
+            f"{result.learner!r} has used all {attempt_limit} attempts at {result.item_id!r}; nothing was recorded.",
+        )
     first_pass = result.passed and not passes
     stored = {
         "submission_id": result.submission_id, "person_id": person_id, "item_id": result.item_id,
@@ -286,7 +295,7 @@ def results_public(session: Session, rows: list[Result], *, mlflow_url: str) -> 
             metrics=r.metrics, targets=r.targets, mlflow_run_id=r.mlflow_run_id,
             mlflow_run_url=mlflow_run_url(mlflow_url, r.mlflow_run_id) if r.mlflow_run_id else None,
             dataset_version=r.dataset_version, code_hash=r.code_hash, grader_version=r.grader_version,
-            feedback_url=r.feedback_url, started_at=r.started_at, finished_at=r.finished_at, received_at=r.received_at,
+            feedback_url=r.feedback_url if r.feedback_url and is_safe_link(r.feedback_url) else None, started_at=r.started_at, finished_at=r.finished_at, received_at=r.received_at,
             profile_changes=changes.get(r.id, 0),
         )
         for r in rows

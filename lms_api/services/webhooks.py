@@ -6,6 +6,7 @@ import json
 import secrets
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..db.tables import OutboxEvent, Webhook, WebhookDelivery
 from ..errors import ApiError
+from ..outbound import Resolver, TargetRefused, check_target, pinned_request, system_resolver
 from ..schemas.webhooks import (
     DeliveryPublic,
     DeliveryReport,
@@ -137,12 +139,14 @@ class _Claimed:
 
 
 def deliver_due(
-    session: Session, http: httpx.Client, now: datetime, policy: RetryPolicy | None = None
+    session: Session, http: httpx.Client, now: datetime, policy: RetryPolicy | None = None, *,
+    allowed_hosts: Iterable[str] = (), resolver: Resolver = system_resolver,
 ) -> DeliveryReport:
     """Send every due outbox event once. Commits: claims first (a lease), then the outcomes.
 
     Delivery is at least once; the event id travels as `Idempotency-Key`, so a receiver that
-    remembers ids handles each event exactly once.
+    remembers ids handles each event exactly once. Each URL is checked again (after DNS resolution)
+    and called at the checked address; `allowed_hosts` is the admin's allow-list (`outbound`).
     """
     policy = policy or RetryPolicy()
     query = (
@@ -164,7 +168,8 @@ def deliver_due(
     session.commit()
 
     report = DeliveryReport()
-    outcomes = [(item, *_post(http, item, now)) for item in claimed]
+    allowed = frozenset(allowed_hosts)
+    outcomes = [(item, *_post(http, item, now, allowed, resolver)) for item in claimed]
     for item, status_code, error, duration_ms in outcomes:
         event = session.get(OutboxEvent, item.event_id)
         if event is None:
@@ -190,23 +195,37 @@ def deliver_due(
     return report
 
 
-def _post(http: httpx.Client, item: _Claimed, now: datetime) -> tuple[int | None, str | None, float]:
+def _post(
+    http: httpx.Client, item: _Claimed, now: datetime, allowed_hosts: frozenset[str], resolver: Resolver
+) -> tuple[int | None, str | None, float]:
+    """(status class, generic reason, duration): the log never holds what answered (body, error text,
+    exact status), so it cannot serve as a scanner of what listens where."""
+    started = time.perf_counter()
+    try:
+        target = check_target(item.url, allowed_hosts, resolver)
+    except TargetRefused as exc:
+        return None, f"not sent: {exc.reason}", (time.perf_counter() - started) * 1000
     body = item.payload.encode()
     timestamp = str(int(now.timestamp()))
+    url, pinned_headers, extensions = pinned_request(target)
     headers = {
         "Content-Type": "application/json", "User-Agent": "practicum-lms-webhooks/1",
         IDEMPOTENCY_HEADER: item.event_id, EVENT_ID_HEADER: item.event_id, EVENT_TYPE_HEADER: item.event_type,
-        TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(item.secret, timestamp, body),
+        TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(item.secret, timestamp, body), **pinned_headers,
     }
-    started = time.perf_counter()
     try:
-        response = http.post(item.url, content=body, headers=headers)
-    except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:500], (time.perf_counter() - started) * 1000
+        # Streamed and closed unread: only the status line matters, whatever (and however much) follows.
+        with http.stream("POST", url, content=body, headers=headers, extensions=extensions) as response:
+            status_code = response.status_code
+    except httpx.TimeoutException:
+        return None, "timed out", (time.perf_counter() - started) * 1000
+    except httpx.HTTPError:
+        return None, "connection failed", (time.perf_counter() - started) * 1000
     duration_ms = (time.perf_counter() - started) * 1000
-    if 200 <= response.status_code < 300:
-        return response.status_code, None, duration_ms
-    return response.status_code, f"HTTP {response.status_code}", duration_ms
+    status_class = status_code // 100 * 100
+    if status_class == 200:
+        return status_class, None, duration_ms
+    return status_class, f"HTTP {status_class // 100}xx", duration_ms
 
 
 def delivery_log(

@@ -21,7 +21,9 @@ from practicum.lms_api.demo_steps import bootstrap_demo, run_lms_demo
 
 def test_demo_steps_show_profile_path_hr_and_webhook(db_url: str, hub: FakeHub) -> None:
     tokens = bootstrap_demo(db_url)
-    settings = lms_settings_for(hub, database_url=db_url, webhook_interval_seconds=0)
+    # The demo's HR receiver listens on loopback: the admin's allow-list names it.
+    settings = lms_settings_for(hub, database_url=db_url, webhook_interval_seconds=0,
+                                webhook_allowed_hosts=frozenset({"127.0.0.1"}))
     lines: list[str] = []
     with serving(settings) as base_url:
         result = GradeResult.model_validate(grade_result(
@@ -37,7 +39,9 @@ def test_demo_steps_show_profile_path_hr_and_webhook(db_url: str, hub: FakeHub) 
     assert any("webhook delivered" in line for line in lines)
 
 
-def test_admin_cli_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_admin_cli_end_to_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
 
     def run_cli(*args: str) -> dict:
@@ -48,6 +52,15 @@ def test_admin_cli_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert run_cli("catalog", "sync")["courses_created"]
     person = run_cli("person", "create", "alice", "--organisation", "acme", "--role-target", "clinician")
     assert person["organisation_id"] == 1 and person["roles"] == ["learner"]
+    # A hub user who signed in before being provisioned joins an organisation only through an admin.
+    assert run_cli("person", "create", "bob")["organisation_id"] is None
+    bob = run_cli("person", "update", "bob", "--organisation", "acme", "--team", "imaging", "--role-target", "clinician")
+    assert (bob["organisation_id"], bob["role_target"]) == (1, "clinician") and bob["team_id"]
+    bob = run_cli("person", "update", "bob", "--no-team", "--inactive", "--role-target", "none")
+    assert (bob["team_id"], bob["active"], bob["role_target"]) == (None, False, None)
+    assert run_cli("person", "update", "bob", "--no-organisation", "--active")["organisation_id"] is None
+    assert admin_main(["person", "update", "nobody", "--database-url", db]) == 1
+    assert "not_found" in capsys.readouterr().err
     token = run_cli("token", "create", "hr", "--scope", "hr:read", "--organisation", "acme")
     assert token["token"].startswith("lms_")
     assert run_cli("token", "revoke", str(token["id"]))["revoked_at"]
@@ -56,6 +69,9 @@ def test_admin_cli_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
                                      "assessor": "hr", "levels": {"clinical_scenario": "proficient"}}))
     imported = run_cli("profile", "import", str(interview))
     assert imported["changes"] == [{"dimension": "clinical_scenario", "before": 0.0, "after": 3.0}]
+    assert admin_main(["webhook", "add", "acme", "http://127.0.0.1:9/hook", "--database-url", db]) == 1
+    assert "webhook_url_not_allowed" in capsys.readouterr().err  # loopback: only with the allow-list
+    monkeypatch.setenv("PRACTICUM_LMS_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
     hook = run_cli("webhook", "add", "acme", "http://127.0.0.1:9/hook")
     assert hook["secret"].startswith("whsec_")
     assert run_cli("outbox", "deliver")["attempted"] == 0  # events before the subscription are not sent

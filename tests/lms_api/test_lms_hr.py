@@ -47,7 +47,7 @@ def test_hr_pulls_only_its_organisation_with_filters_and_pages(lms: Lms) -> None
     assert {row["course_id"] for row in progress["items"]} == {"clinical_ai_projects"}
     assert len(progress["items"]) == 5
 
-    cohorts = lms.ok(lms.get("hr/cohorts", hr))
+    cohorts = lms.ok(lms.get("hr/cohorts", hr))["items"]
     assert {c["team"]: c["headcount"] for c in cohorts} == {"data": 3, "imaging": 2}
     assert sum(c["results_total"] for c in cohorts) == 5 and sum(c["results_passed"] for c in cohorts) == 4
 
