@@ -46,9 +46,18 @@ class Receipt:
         }
 
 
+class NotReady(RuntimeError):
+    """The service cannot grade at all (no hidden split): nothing is taken, no attempt is used."""
+
+
 def precheck(context: GradingContext, *, learner: str, item_id: str, now: datetime | None = None) -> AttemptsLeft:
     """Refuse early (before an upload is read) when no attempt is left; ``submit`` checks again."""
     item = item_named(context.items, item_id)
+    if not (context.settings.datasets_dir / "hidden").is_dir():
+        raise NotReady(
+            f"this lab cannot grade yet: {context.settings.datasets_dir} has no hidden test split "
+            "(build the datasets: make datasets, or practicum datasets build)"
+        )
     now = now or datetime.now(UTC)
     with transaction(context.engine) as connection:
         left = attempts_left(connection, learner, item_id, effective_limit(connection, item_id, item.default_limit), now)

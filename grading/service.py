@@ -32,7 +32,7 @@ from .archives import BadSubmission
 from .attempts import AttemptLimit, AttemptLimitReached, attempts_left, effective_limit
 from .context import GradingContext
 from .database import transaction
-from .intake import precheck, submit
+from .intake import NotReady, precheck, submit
 from .items import UnknownItem, item_named
 from .store import IncomingBlob, TooLarge
 
@@ -127,6 +127,8 @@ class SubmissionsHandler(_Base):
             await asyncio.to_thread(precheck, self.context, learner=self.who, item_id=self.item_id)
         except UnknownItem as error:
             raise Refusal(404, str(error)) from None
+        except NotReady as error:
+            raise Refusal(503, str(error)) from None
         except AttemptLimitReached as limit:
             raise Refusal(429, str(limit), attempts_left=limit.left.to_json()) from None
         declared = int(self.request.headers.get("Content-Length") or 0)

@@ -89,6 +89,9 @@ def configure_local(c: Config, s: HubSettings) -> None:
             ),
         },
     )
+    services.configure_grading_service(
+        c, command=[s.python, "-m", "practicum.grading", "serve"], url=s.grading_url, environment={**marker, **s.grading_environment}
+    )
     services.configure_idle_culler(c, python=s.python, timeout_seconds=s.cull_idle_seconds, environment=marker)
     singleuser = str(Path(bin_dir) / "jupyterhub-singleuser")
     for course in s.courses:

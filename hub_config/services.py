@@ -20,6 +20,8 @@ LMS_SERVICE = "lms"
 # The hub-authenticated MLflow gateway (practicum.tracking): learners' only way to MLflow.
 MLFLOW_GATEWAY_SERVICE = MLFLOW_SERVICE
 CULLER_SERVICE = "idle-culler"
+# The grading service (practicum.grading): intake, queue, feedback pages.
+GRADING_SERVICE = "grading"
 LAB_SERVICE = "practicum-lab"
 
 # What a learner's server token may do: report activity, be reached, let
@@ -31,6 +33,7 @@ SERVER_TOKEN_SCOPES = [
     "read:users:name!user",
     "read:users:groups!user",
     f"access:services!service={MLFLOW_GATEWAY_SERVICE}",
+    f"access:services!service={GRADING_SERVICE}",
 ]
 
 CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
@@ -79,6 +82,7 @@ def configure_user_role(c: Config) -> None:
                 "self",
                 f"access:services!service={LMS_SERVICE}",
                 f"access:services!service={MLFLOW_GATEWAY_SERVICE}",
+                f"access:services!service={GRADING_SERVICE}",
             ],
         },
     )
@@ -107,6 +111,18 @@ def configure_mlflow_gateway(
     server token scopes above grant it).
     """
     service: dict = {"name": MLFLOW_GATEWAY_SERVICE, "url": url, "oauth_no_confirm": True, "display": True}
+    if command:
+        service["command"] = list(command)
+        service["environment"] = dict(environment or {})
+    add_service(c, service)
+
+
+def configure_grading_service(
+    c: Config, *, command: Sequence[str] | None, url: str, environment: dict[str, str] | None = None
+) -> None:
+    """The grading service at /services/grading/: managed (``command`` given) or external. It needs no
+    scopes of its own: it identifies each caller with their token or OAuth cookie."""
+    service: dict = {"name": GRADING_SERVICE, "url": url, "oauth_no_confirm": True, "display": True}
     if command:
         service["command"] = list(command)
         service["environment"] = dict(environment or {})

@@ -50,6 +50,9 @@ class HubSettings:
     proxy_api_port: int = 8001
     lms_port: int = 8090
     lms_database_url: str = ""
+    grading_port: int = 8092
+    # The grading service's own settings (practicum.grading.settings), as its environment.
+    grading_environment: dict[str, str] = field(default_factory=dict)
     # MLflow itself (basic-auth app, --static-prefix MLFLOW_PREFIX), for its admin only: the grader,
     # the LMS and the gateway. Learners reach it through the gateway (hub service "mlflow").
     mlflow_url: str = "http://127.0.0.1:5000" + MLFLOW_PREFIX
@@ -91,6 +94,10 @@ class HubSettings:
     @property
     def lms_url(self) -> str:
         return f"http://{self.ip}:{self.lms_port}"
+
+    @property
+    def grading_url(self) -> str:
+        return f"http://{self.ip}:{self.grading_port}"
 
     @property
     def mlflow_gateway_url(self) -> str:

@@ -95,6 +95,11 @@ class StateLayout:
         return self.root / "formgrader-homes"
 
     @property
+    def grading(self) -> Path:
+        """The grading service's database, stored submissions and LMS token (root only)."""
+        return self.root / "grading"
+
+    @property
     def lms(self) -> Path:
         return self.root / "lms"
 

@@ -17,6 +17,7 @@ class Ports:
     mlflow: int = 5000
     mlflow_gateway: int = 5001
     lms: int = 8090
+    grading: int = 8092
     formgrader_base: int = 8100
 
     @classmethod
@@ -29,6 +30,7 @@ class Ports:
             lms=public + 3,
             mlflow=public + 4,
             mlflow_gateway=public + 5,
+            grading=public + 6,
             formgrader_base=public + 10,
         )
 
@@ -41,6 +43,7 @@ class Ports:
             "MLflow": self.mlflow,
             "MLflow gateway": self.mlflow_gateway,
             "LMS API": self.lms,
+            "grading service": self.grading,
         }
         for i in range(course_count):
             ports[f"formgrader #{i + 1}"] = self.formgrader_base + i

@@ -22,6 +22,7 @@ from practicum.hub_config.singleuser import write_singleuser_config
 from . import mlflow_server, preflight, sandboxes
 from .courses import Course, load_catalog, prepare_course
 from .errors import LabError
+from .grading import grading_environment
 from .health import ServiceHealth, check_endpoint
 from .layout import REPO_ROOT, proxy_binary, venv_bin
 from .processes import LAB_ID_ENV, pid_alive, start_process, stop_process_group, sweep_marked
@@ -202,6 +203,7 @@ def _hub_settings(
 ) -> HubSettings:
     layout = settings.layout
     ports = settings.ports
+    public_url = f"http://{settings.ip}:{ports.public}"
     return HubSettings(
         lab_id=lab_id,
         state_dir=str(layout.root),
@@ -212,6 +214,11 @@ def _hub_settings(
         proxy_api_port=ports.proxy_api,
         lms_port=ports.lms,
         lms_database_url=layout.lms_database_url,
+        grading_port=ports.grading,
+        grading_environment=grading_environment(
+            layout, secrets, public_datasets=datasets_dir, sandbox=sandbox, mlflow_url=mlflow_server.mlflow_url(settings.ip, ports.mlflow),
+            lms_url=f"{public_url}/services/lms/", public_url=f"{public_url}/services/grading/",
+        ),
         mlflow_url=mlflow_server.mlflow_url(settings.ip, ports.mlflow),
         mlflow_gateway_port=ports.mlflow_gateway,
         mlflow_admin_password=secrets.mlflow_admin_password,
@@ -256,6 +263,7 @@ def _endpoints(s: HubSettings) -> list[ServiceEndpoint]:
         ServiceEndpoint("mlflow", s.mlflow_url, f"{s.mlflow_url}/health"),
         ServiceEndpoint("mlflow-gateway", s.mlflow_public_url, f"{s.mlflow_public_url}health"),
         ServiceEndpoint("lms", f"{s.public_url}/services/lms/", f"{s.public_url}/services/lms/health"),
+        ServiceEndpoint("grading", f"{s.public_url}/services/grading/", f"{s.public_url}/services/grading/health"),
         ServiceEndpoint("idle-culler", f"{s.hub_api_url}/services/idle-culler", "", hub_service="idle-culler"),
     ]
     for course in s.courses:

@@ -48,17 +48,21 @@ def test_hub_uses_sqlite_in_the_state_folder_and_loopback(tmp_path):
     assert c.JupyterHub.spawner_class == "practicum.hub_config.spawner.SandboxSpawner"
 
 
-def test_services_lms_culler_formgrader_and_lab(tmp_path):
+def test_services_lms_culler_formgrader_grading_and_lab(tmp_path):
     c = configured(hub_settings(tmp_path))
     services = services_by_name(c)
-    assert set(services) == {"lms", "mlflow", "idle-culler", "formgrader-intro", "practicum-lab"}
+    assert set(services) == {"lms", "mlflow", "idle-culler", "formgrader-intro", "practicum-lab", "grading"}
+    assert services["grading"]["command"] == ["/venv/bin/python", "-m", "practicum.grading", "serve"]
+    assert services["grading"]["url"] == "http://127.0.0.1:8092"
     assert services["lms"]["command"] == ["/venv/bin/python", "-m", "practicum.lms_api"]
     assert services["idle-culler"]["command"][-1] == "--timeout=3600"
     assert services["formgrader-intro"]["cwd"].endswith("courses/intro")
     assert services["formgrader-intro"]["url"] == "http://127.0.0.1:8100"
     assert services["mlflow"]["command"] == ["/venv/bin/python", "-m", "practicum.tracking"]
-    for name in ("lms", "mlflow", "idle-culler", "formgrader-intro"):
+    for name in ("lms", "mlflow", "idle-culler", "formgrader-intro", "grading"):
         assert services[name]["environment"]["PRACTICUM_LAB_ID"] == "lab-1"
+    user_scopes = roles_by_name(c)["user"]["scopes"]
+    assert "access:services!service=grading" in user_scopes  # learners read their feedback pages
 
 
 def test_formgrader_is_for_the_course_instructors_only(tmp_path):
