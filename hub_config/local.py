@@ -52,8 +52,9 @@ def configure_local(c: Config, s: HubSettings) -> None:
     c.SandboxSpawner.spec_dir = s.sandbox_spec_dir
     c.SandboxSpawner.cgroup_prefix = s.sandbox_cgroup_prefix
     c.SandboxSpawner.launcher_python = s.python
-    # The only services a sandbox reaches (the bridge relays nothing else): the hub API and MLflow's gateway.
-    c.SandboxSpawner.egress = {"hub-api": [s.ip, s.hub_port], "mlflow": [s.ip, s.mlflow_gateway_port]}
+    # The only services a sandbox reaches (the bridge relays nothing else): the hub API, MLflow's gateway
+    # and the grading service (`practicum submit`).
+    c.SandboxSpawner.egress = {"hub-api": [s.ip, s.hub_port], "mlflow": [s.ip, s.mlflow_gateway_port], "grading": [s.ip, s.grading_port]}
     c.SandboxSpawner.jupyter_etc_dir = s.sandbox_jupyter_etc
     c.SandboxSpawner.code_dirs = list(s.code_dirs)
     c.SandboxSpawner.hidden_dirs = [s.state_dir, *s.hidden_code_dirs]
@@ -62,7 +63,10 @@ def configure_local(c: Config, s: HubSettings) -> None:
     limits = ProfileLimits(gpu_groups=tuple(s.gpu_groups))
     c.SandboxSpawner.profiles = [asdict(p) for p in build_profiles(bool(s.gpus), limits)]
     c.SandboxSpawner.extra_env = {**marker, "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
-    c.Spawner.environment = services.mlflow_sandbox_environment(s.sandbox_mlflow_tracking_uri)
+    c.Spawner.environment = {
+        **services.mlflow_sandbox_environment(s.sandbox_mlflow_tracking_uri),
+        services.GRADING_URL_ENV: s.grading_url + services.GRADING_PREFIX,
+    }
 
     services.configure_user_role(c)
     services.configure_lab_service(c, api_token=s.lab_api_token)
@@ -74,6 +78,7 @@ def configure_local(c: Config, s: HubSettings) -> None:
             **marker,
             "PRACTICUM_LMS_DATABASE_URL": s.lms_database_url,
             "PRACTICUM_LMS_MLFLOW_URL": s.mlflow_public_url,
+            "PRACTICUM_LMS_WEBHOOK_ALLOWED_HOSTS": ",".join(s.lms_webhook_allowed_hosts),
         },
     )
     services.configure_mlflow_gateway(

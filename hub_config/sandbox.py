@@ -25,7 +25,7 @@ SANDBOX_DATASETS = "/datasets"
 SANDBOX_EXCHANGE = "/srv/nbgrader/exchange"
 SANDBOX_JUPYTER_CONFIG = "/srv/practicum/jupyter-config"
 # What a server's kernel may reach; the Kubernetes NetworkPolicy allows the same (kubernetes.py).
-ALLOWED_EGRESS = ("hub-api", "mlflow")
+ALLOWED_EGRESS = ("hub-api", "mlflow", "grading")
 SERVER_PIDS = 4096
 # nbgrader wants a writable exchange root; each learner's is a private, nearly empty folder of their own.
 EXCHANGE_VIEW_BYTES = 1024 * 1024

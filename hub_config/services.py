@@ -22,6 +22,9 @@ MLFLOW_GATEWAY_SERVICE = MLFLOW_SERVICE
 CULLER_SERVICE = "idle-culler"
 # The grading service (practicum.grading): intake, queue, feedback pages.
 GRADING_SERVICE = "grading"
+GRADING_PREFIX = f"/services/{GRADING_SERVICE}/"
+# Where `practicum submit` in a sandbox sends submissions (the service, directly: the sandbox reaches its port).
+GRADING_URL_ENV = "PRACTICUM_GRADING_URL"
 LAB_SERVICE = "practicum-lab"
 
 # What a learner's server token may do: report activity, be reached, let

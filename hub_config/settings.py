@@ -50,6 +50,8 @@ class HubSettings:
     proxy_api_port: int = 8001
     lms_port: int = 8090
     lms_database_url: str = ""
+    # Hosts the LMS may deliver webhooks to although they are internal (loopback, private ranges).
+    lms_webhook_allowed_hosts: tuple[str, ...] = ()
     grading_port: int = 8092
     # The grading service's own settings (practicum.grading.settings), as its environment.
     grading_environment: dict[str, str] = field(default_factory=dict)
@@ -124,7 +126,7 @@ class HubSettings:
             CourseService(**{**c, "instructors": tuple(c.get("instructors", ()))})
             for c in raw.get("courses", ())
         )
-        for key in ("proxy_command", "code_dirs", "hidden_code_dirs", "masked_files", "gpus", "gpu_groups", "admin_users"):
+        for key in ("lms_webhook_allowed_hosts", "proxy_command", "code_dirs", "hidden_code_dirs", "masked_files", "gpus", "gpu_groups", "admin_users"):
             if key in raw:
                 raw[key] = tuple(raw[key])
         return cls(**raw)

@@ -13,6 +13,7 @@ from practicum.lab.errors import LabError
 
 from .datasets_commands import add_datasets_commands
 from .eval_commands import add_autograde_command, add_eval_commands, add_grade_command, add_reference_command
+from .grading_commands import add_grading_commands
 from .lab_commands import add_lab_commands
 from .lms_commands import add_lms_group, default_to_lab_database
 
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_grade_command(sub, common)
     add_reference_command(sub, common)
     add_autograde_command(sub, common)
+    add_grading_commands(sub, common)
     add_lms_group(sub)
     return parser
 

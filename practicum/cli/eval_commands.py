@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -279,6 +280,10 @@ def _options(pairs: list[str]) -> dict[str, Any]:
 
 def cmd_grade(args: argparse.Namespace) -> int:
     from practicum.graders.project_grading import grade_model
+    from practicum.sandbox.command import IN_SANDBOX
+
+    if os.environ.get(IN_SANDBOX):
+        raise LabError("grading runs outside your sandbox, on the hidden split: submit instead (practicum submit PROJECT MODEL_DIR --wait)")
 
     spec, build = _project_and_build(args)
     result = _scored(grade_model, spec, args.model, build, sandbox=args.sandbox, tracking_uri=args.mlflow, learner=args.learner)

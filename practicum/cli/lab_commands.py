@@ -57,6 +57,7 @@ def _print_welcome(state: LabState, settings: LabSettings, seconds: float) -> No
     console.print(f"  JupyterHub   {state.public_url}/hub/")
     console.print(f"  MLflow       {state.mlflow_url}")
     console.print(f"  LMS API      {state.public_url}/services/lms/docs")
+    console.print(f"  Grading      {state.public_url}/services/grading/submissions  (practicum submit, feedback pages)")
     courses = load_catalog(settings.courses_dir)
     for course in courses:
         console.print(f"  Formgrader   {state.public_url}/services/formgrader-{course.course_id}/  ({course.course_id})")

@@ -58,7 +58,7 @@ def grading_environment(
         datasets_dir=public_datasets.resolve().parent,
         projects_dir=REPO_ROOT / "projects",
         sandbox="bubblewrap" if sandbox == "bubblewrap" else "none",
-        workers=max(1, min(4, (os.cpu_count() or 2) // 2)),
+        workers=max(1, min(4, os.cpu_count() or 2)),
         tracking_uri=mlflow_url,
         lms_url=lms_url,
         lms_token=results_token(layout),

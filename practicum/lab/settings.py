@@ -60,6 +60,9 @@ class LabSettings:
     sandbox: str = "auto"  # "bubblewrap", "none", or "auto" (bubblewrap where installed)
     cull_idle_seconds: int = 3600
     ready_timeout_seconds: float = 120.0
+    # Internal hosts the LMS may send webhooks to ($PRACTICUM_LMS_WEBHOOK_ALLOWED_HOSTS, comma-separated);
+    # none by default: webhooks go to outside addresses only.
+    webhook_allowed_hosts: tuple[str, ...] = ()
 
     @property
     def layout(self) -> StateLayout:
@@ -78,6 +81,9 @@ class LabSettings:
             settings = replace(settings, ports=Ports.from_base(int(env["PRACTICUM_PORT"])))
         if "PRACTICUM_DATASETS_DIR" in env:
             settings = replace(settings, datasets_dir=Path(env["PRACTICUM_DATASETS_DIR"]))
+        if env.get("PRACTICUM_LMS_WEBHOOK_ALLOWED_HOSTS"):
+            hosts = tuple(h.strip() for h in env["PRACTICUM_LMS_WEBHOOK_ALLOWED_HOSTS"].split(",") if h.strip())
+            settings = replace(settings, webhook_allowed_hosts=hosts)
         if "PRACTICUM_SANDBOX" in env:
             settings = replace(settings, sandbox=env["PRACTICUM_SANDBOX"])
         clean = {k: v for k, v in overrides.items() if v is not None}

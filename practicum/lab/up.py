@@ -214,6 +214,7 @@ def _hub_settings(
         proxy_api_port=ports.proxy_api,
         lms_port=ports.lms,
         lms_database_url=layout.lms_database_url,
+        lms_webhook_allowed_hosts=settings.webhook_allowed_hosts,
         grading_port=ports.grading,
         grading_environment=grading_environment(
             layout, secrets, public_datasets=datasets_dir, sandbox=sandbox, mlflow_url=mlflow_server.mlflow_url(settings.ip, ports.mlflow),

@@ -92,11 +92,13 @@ def test_no_gpu_profile_without_gpus_and_gpu_profile_with(tmp_path):
     assert "imaging" in with_gpus.JupyterHub.load_groups
 
 
-def test_sandboxes_reach_only_the_hub_api_and_the_mlflow_gateway_and_not_the_state(tmp_path):
-    c = configured(hub_settings(tmp_path, mlflow_url="http://127.0.0.1:5999/services/mlflow", mlflow_gateway_port=5998, hub_port=8999))
+def test_sandboxes_reach_only_the_hub_api_the_mlflow_gateway_and_the_grading_service_and_not_the_state(tmp_path):
+    c = configured(hub_settings(tmp_path, mlflow_url="http://127.0.0.1:5999/services/mlflow", mlflow_gateway_port=5998, hub_port=8999,
+                                grading_port=8997))
     assert c.Spawner.environment["MLFLOW_TRACKING_URI"] == "http://127.0.0.1:5998/services/mlflow"  # the gateway, never MLflow
     assert "MLFLOW_TRACKING_URI" not in c.SandboxSpawner.extra_env
-    assert c.SandboxSpawner.egress == {"hub-api": ["127.0.0.1", 8999], "mlflow": ["127.0.0.1", 5998]}
+    assert c.SandboxSpawner.egress == {"hub-api": ["127.0.0.1", 8999], "mlflow": ["127.0.0.1", 5998], "grading": ["127.0.0.1", 8997]}
+    assert c.Spawner.environment["PRACTICUM_GRADING_URL"] == "http://127.0.0.1:8997/services/grading/"
     assert c.SandboxSpawner.hidden_dirs == [str(tmp_path / "state")]
 
 

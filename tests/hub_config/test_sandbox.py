@@ -181,11 +181,11 @@ def test_every_project_reference_is_found_for_masking():
     assert all(f.endswith("reference.py") for f in found)
 
 
-def test_a_server_reaches_only_the_hub_api_and_mlflow():
-    network = server_network(8888, {"hub-api": ("127.0.0.1", 8081), "mlflow": ("127.0.0.1", 8085)})
+def test_a_server_reaches_only_the_hub_api_mlflow_and_the_grading_service():
+    network = server_network(8888, {"hub-api": ("127.0.0.1", 8081), "mlflow": ("127.0.0.1", 8085), "grading": ("127.0.0.1", 8086)})
     assert [o.name for o in network.outbound] == list(ALLOWED_EGRESS)
     assert [(i.host_port, i.inner_port) for i in network.inbound] == [(8888, 8888)]
-    with pytest.raises(ValueError, match="only hub-api, mlflow may be reachable"):
+    with pytest.raises(ValueError, match="only hub-api, mlflow, grading may be reachable"):
         server_network(8888, {"postgres": ("127.0.0.1", 5432)})
 
 
