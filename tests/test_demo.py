@@ -15,7 +15,7 @@ def test_demo_runs_a_sandbox_grades_in_the_sandbox_and_moves_the_profile(shared_
     said: list[str] = []
     result = run_demo(settings, say=said.append, learner="demo-ada")
     assert result.learner == "demo-ada"
-    assert result.datasets == ["ct_small"]
+    assert result.datasets == ["ct_small", "ehr_risk"]
     assert len(result.mlflow_run_id) == 32
     assert result.released_assignments_seen
     # Graded for real by nbgrader, the notebook in the sandboxed grading kernel: every point, hidden tests included.

@@ -6,11 +6,13 @@ ports, its own state folder.
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,10 +75,14 @@ class BackgroundLab:
             self.process.wait(timeout=60)
 
 
-def start_background_lab(state_dir: Path, datasets_dir: Path, timeout: float = 150) -> BackgroundLab:
+def start_background_lab(
+    state_dir: Path, datasets_dir: Path, timeout: float = 150, env: Mapping[str, str] | None = None
+) -> BackgroundLab:
+    """``practicum up`` in the background; ``env`` adds to this process's environment (PRACTICUM_* settings)."""
     base = free_base_port()
     process = subprocess.Popen(
         [PRACTICUM, "up", "--port", str(base), "--state-dir", str(state_dir), "--datasets", str(datasets_dir)],
+        env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -1,0 +1,82 @@
+"""In the session's real lab: a learner saves a model in their sandbox and submits it with `practicum
+submit`; it is queued, graded in the grading sandbox, recorded in MLflow, and the result reaches the
+LMS; the learner reads their feedback, and another learner cannot."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+
+import pytest
+
+from practicum.hub_client import HubClient
+from practicum.lab.layout import StateLayout
+
+pytestmark = pytest.mark.lab
+
+SUBMIT_CELL = """
+import json, subprocess, sys
+from pathlib import Path
+import mlflow.pyfunc, pandas as pd
+
+class AgeRisk(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        patients = pd.read_csv(Path(model_input["ehr_dir"].iloc[0]) / "patients.csv", dtype={"patient_id": str})
+        column = next(c for c in patients.columns if "age" in c or "birth" in c)
+        values = pd.to_numeric(patients[column], errors="coerce")
+        if "birth" in column:
+            values = -pd.to_datetime(patients[column], errors="coerce").dt.year
+        score = ((values - values.min()) / (values.max() - values.min() + 1e-9)).fillna(0.5)
+        lookup = dict(zip(patients["patient_id"], score))
+        return pd.DataFrame({"patient_id": model_input["patient_id"], "probability": [float(lookup.get(p, 0.5)) for p in model_input["patient_id"]]})
+
+folder = Path.home() / "age_risk"
+if not folder.exists():
+    mlflow.pyfunc.save_model(str(folder), python_model=AgeRisk())
+done = subprocess.run(["practicum", "submit", "ehr_complication_risk", str(folder), "--wait", "--json"], capture_output=True, text=True)
+print(json.dumps({"rc": done.returncode, "stdout": done.stdout, "stderr": done.stderr[-2000:]}))
+"""
+
+PEEK_CELL = """
+import json, subprocess
+done = subprocess.run(["practicum", "submissions", "%(grading)s", "--json"], capture_output=True, text=True)
+print(json.dumps({"rc": done.returncode, "stdout": done.stdout, "stderr": done.stderr[-500:]}))
+"""
+
+
+def last_json(text: str) -> dict:
+    return json.loads([line for line in text.splitlines() if line.startswith("{")][-1])
+
+
+def test_a_learner_submits_from_the_sandbox_and_the_result_reaches_the_lms(shared_lab):
+    with HubClient(shared_lab.state.hub_api_url, shared_lab.state.public_url, shared_lab.token) as hub:
+        for learner in ("hana", "ivo"):
+            hub.ensure_user(learner)
+            hub.start_server(learner)
+        try:
+            ran = hub.run_code("hana", SUBMIT_CELL, timeout=300)
+            assert ran.ok, ran.error
+            outcome = last_json(ran.stdout)
+            assert outcome["stdout"], outcome["stderr"]
+            answer = json.loads(outcome["stdout"])
+            grading = answer["grading"]
+            assert grading["state"] == "done", grading
+            feedback = grading["feedback"]
+            assert feedback["error"] is None and feedback["targets"][0]["metric"] == "auroc"
+            assert outcome["rc"] == (0 if feedback["passed"] else 1)
+            grading_id = answer["receipt"]["grading_id"]
+            peek = last_json(hub.run_code("ivo", PEEK_CELL % {"grading": grading_id}, timeout=120).stdout)
+            assert peek["rc"] == 2 and f"no grading {grading_id} of yours" in peek["stderr"]
+        finally:
+            for learner in ("hana", "ivo"):
+                hub.stop_server(learner)
+    database = StateLayout(shared_lab.state_dir).lms / "lms.sqlite"
+    deadline, row = time.monotonic() + 60, None
+    while time.monotonic() < deadline and row is None:
+        with sqlite3.connect(database) as connection:
+            row = connection.execute("SELECT submission_id FROM results WHERE submission_id = ?", (grading_id,)).fetchone()
+        time.sleep(0.5)
+    assert row is not None, shared_lab.cli("grading", "queue").stdout
+    queue = json.loads(shared_lab.cli("grading", "queue", "--json").stdout)
+    assert queue["undelivered_results"] == 0 and queue["counts"].get("done", 0) >= 1
