@@ -6,7 +6,7 @@ acknowledged after the task (``acks_late``) and given back when a worker dies mi
 (``reject_on_worker_lost``); a redelivered grading whose lease is still held is retried after the
 lease, and one already graded is a no-op. Start workers with
 
-    PRACTICUM_GRADING_... celery -A practicum.grading.celery_tasks worker --concurrency 2
+    PRACTICUM_GRADING_... celery -A practicum.grading.celery_tasks worker -Q practicum-grading --concurrency 2
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,  # a grading takes minutes: do not hold messages another worker could take
-    task_default_queue="practicum-grading",
+    task_default_queue=os.environ.get(ENV_PREFIX + "CELERY_QUEUE") or "practicum-grading",
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
 )
@@ -54,8 +54,9 @@ def grade(self, grading_id: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def publish(settings: GradingSettings, grading_id: str) -> None:
-    app.conf.broker_url = settings.broker_url or app.conf.broker_url
-    grade.delay(grading_id)
+    if settings.broker_url:
+        app.conf.broker_url = settings.broker_url
+    grade.apply_async(args=[grading_id], queue=settings.celery_queue)
 
 
 def republish_stale(context: GradingContext) -> int:

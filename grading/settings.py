@@ -25,6 +25,7 @@ class GradingSettings:
     # Local worker processes the service starts (embedded default); 0 when workers run elsewhere (Celery).
     workers: int = 2
     broker_url: str = ""
+    celery_queue: str = "practicum-grading"
     tracking_uri: str = ""  # MLflow, where each graded attempt becomes a run (signed in as the grader)
     lms_url: str = ""  # the LMS's base URL; results wait in the outbox while it is unset or down
     lms_token: str = field(default="", repr=False)
@@ -76,6 +77,7 @@ class GradingSettings:
             executor=executor,  # type: ignore[arg-type]
             workers=int(get("WORKERS", "2")),
             broker_url=get("BROKER_URL"),
+            celery_queue=get("CELERY_QUEUE", "practicum-grading"),
             tracking_uri=get("TRACKING_URI"),
             lms_url=get("LMS_URL"),
             lms_token=get("LMS_TOKEN"),
@@ -100,6 +102,7 @@ class GradingSettings:
             ENV_PREFIX + "EXECUTOR": self.executor,
             ENV_PREFIX + "WORKERS": str(self.workers),
             ENV_PREFIX + "BROKER_URL": self.broker_url,
+            ENV_PREFIX + "CELERY_QUEUE": self.celery_queue,
             ENV_PREFIX + "TRACKING_URI": self.tracking_uri,
             ENV_PREFIX + "LMS_URL": self.lms_url,
             ENV_PREFIX + "LMS_TOKEN": self.lms_token,

@@ -93,7 +93,12 @@ def test_attempts_per_day_and_in_total_at_their_boundaries(context, model_archiv
     assert stored_rows(context) == 5
 
 
-def test_simultaneous_submissions_cannot_share_the_last_attempt(context, model_archive):
+def test_simultaneous_submissions_cannot_share_the_last_attempt(tmp_path, small_build, database_url, model_archive):
+    from grading_fixtures import settings_for
+
+    from practicum.grading.context import GradingContext
+
+    context = GradingContext(settings_for(tmp_path, small_build, database_url=database_url))
     set_attempt_limit(context, PROJECT, AttemptLimit(total=3, per_day=None), by="test")
     outcomes: list[str] = []
 
