@@ -131,6 +131,9 @@ class KubernetesSettings:
     # The MLflow gateway (k8s/mlflow-gateway.yaml), the hub service "mlflow": the hub's proxy sends
     # /services/mlflow/ there, and sandboxes track to it with their server's hub token.
     mlflow_gateway_url: str
+    # The grading service (k8s/grading.yaml), the hub service "grading": the hub's proxy sends
+    # /services/grading/ there, and `practicum submit` in a sandbox reaches it directly (network policy).
+    grading_url: str
     gpus_available: bool = True
     profiles: ProfileLimits = ProfileLimits()
     cpu_guarantee_fraction: float = DEFAULT_CPU_GUARANTEE_FRACTION
@@ -243,9 +246,12 @@ def profile_list_by_group(
 
 
 def singleuser_environment(s: KubernetesSettings) -> dict[str, Any]:
-    """KubeSpawner's environment: values, and callables of the spawner (MLflow's token and experiment)."""
+    """KubeSpawner's environment: values, and callables of the spawner (MLflow's token and experiment);
+    the grading service's URL as the local lab gives it (hub_config/local.py)."""
     return {
         **services.mlflow_sandbox_environment(s.mlflow_gateway_url.rstrip("/") + MLFLOW_PREFIX),
+        # Where `practicum submit` sends submissions: the service itself, as in a local sandbox.
+        services.GRADING_URL_ENV: s.grading_url.rstrip("/") + services.GRADING_PREFIX,
         "PRACTICUM_DATA_DIR": SANDBOX_DATASETS,
         "JUPYTER_CONFIG_PATH": IMAGE_JUPYTER_CONFIG_DIR,
         # As in every local sandbox: the grading kernel refuses to start here.
@@ -423,6 +429,7 @@ def configure_kubernetes(
     services.configure_user_role(c)
     services.configure_lms_service(c, command=None, url=s.lms_url)
     services.configure_mlflow_gateway(c, command=None, url=s.mlflow_gateway_url)
+    services.configure_grading_service(c, command=None, url=s.grading_url)
     # The idle culler is the chart's (values.yaml `cull`): it runs in the hub pod
     # with its own role. services.configure_idle_culler would start a second one.
 

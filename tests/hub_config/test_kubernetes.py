@@ -36,7 +36,7 @@ from practicum.hub_config.sandbox import ALLOWED_EGRESS, SANDBOX_DATASETS, SANDB
 
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "hub_config" / "k8s"
-MANIFESTS = ("mlflow.yaml", "mlflow-gateway.yaml", "lms.yaml", "formgrader.yaml")
+MANIFESTS = ("mlflow.yaml", "mlflow-gateway.yaml", "lms.yaml", "formgrader.yaml", "grading.yaml")
 DOCKERFILES_OF_THE_PACKAGE = ("Dockerfile.singleuser", "Dockerfile.hub")
 
 # What the chart (scheduling.userPods.tolerations) puts on every user pod.
@@ -96,16 +96,18 @@ def minimal_values(**extra: Any) -> dict[str, Any]:
         "lms_url": "http://lms.practicum.svc.cluster.local:8090",
         "mlflow_url": "http://mlflow.practicum.svc.cluster.local:5000/services/mlflow",
         "mlflow_gateway_url": "http://mlflow-gateway.practicum.svc.cluster.local:5001",
+        "grading_url": "http://grading.practicum.svc.cluster.local:8092",
         **extra,
     }
 
 
 def with_lms_token() -> Config:
-    """A Config with the tokens the chart generates for the external LMS and MLflow gateway."""
+    """A Config with the tokens the chart generates for the external LMS, MLflow gateway and grading service."""
     c = Config()
     c.JupyterHub.services = [
         {"name": services.LMS_SERVICE, "api_token": "generated"},
         {"name": services.MLFLOW_GATEWAY_SERVICE, "api_token": "generated-mlflow"},
+        {"name": services.GRADING_SERVICE, "api_token": "generated-grading"},
     ]
     c.KubeSpawner.image = "registry.example.org/practicum/singleuser:test"
     return c
@@ -615,8 +617,9 @@ def test_extra_config_runs_as_the_chart_runs_it(monkeypatch):
     assert c.JupyterHub.authenticator_class == "generic-oauth"
     assert c.GenericOAuthenticator.client_secret == "from-the-secret"
     assert c.KubeSpawner.environment["MLFLOW_TRACKING_URI"] == practicum_values()["mlflow_gateway_url"] + MLFLOW_PREFIX
+    assert c.KubeSpawner.environment[services.GRADING_URL_ENV] == practicum_values()["grading_url"] + services.GRADING_PREFIX
     names = {s["name"] for s in c.JupyterHub.services}
-    assert services.LMS_SERVICE in names
+    assert {services.LMS_SERVICE, services.GRADING_SERVICE} <= names
     assert {f"formgrader-{course['course_id']}" for course in practicum_values()["courses"]} <= names
     assert callable(c.KubeSpawner.pre_spawn_hook)
     assert k8s.INBOUNDS_INIT_CONTAINER in {i["name"] for i in c.KubeSpawner.init_containers}
@@ -687,7 +690,8 @@ def test_manifest_volume_mounts_name_pod_volumes():
 
 def test_urls_in_custom_practicum_name_services_of_the_manifests():
     values = practicum_values()
-    urls = [values["lms_url"], values["mlflow_url"], values["mlflow_gateway_url"]] + [c["url"] for c in values["courses"]]
+    urls = [values["lms_url"], values["mlflow_url"], values["mlflow_gateway_url"], values["grading_url"]]
+    urls += [c["url"] for c in values["courses"]]
 
     for url in urls:
         svc = service_for_url(url)
@@ -698,7 +702,7 @@ def test_urls_in_custom_practicum_name_services_of_the_manifests():
         assert all(ports[urlsplit(url).port] in container_ports(t) for t in backends)
 
 
-def test_sandbox_egress_is_dns_the_hub_and_the_mlflow_gateway_as_in_the_local_sandbox():
+def test_sandbox_egress_is_dns_the_hub_the_mlflow_gateway_and_the_grading_intake_as_in_the_local_sandbox():
     policy = load_values()["singleuser"]["networkPolicy"]
     rules = policy["egressAllowRules"]
 
@@ -725,18 +729,28 @@ def test_sandbox_egress_is_dns_the_hub_and_the_mlflow_gateway_as_in_the_local_sa
         return svc["spec"]["selector"]["app.kubernetes.io/name"], target_port
 
     assert backend(values["mlflow_gateway_url"]) in allowed, "no egress to the MLflow gateway"
+    assert backend(values["grading_url"]) in allowed, "no egress to the grading service (practicum submit)"
     # MLflow itself only through the gateway, which signs the learner in as themselves; the LMS not at all.
     assert backend(values["mlflow_url"]) not in allowed and backend(values["lms_url"]) not in allowed
-    # The same allow list as a local sandbox's bridge: the hub API (the chart's own rule) and the gateway.
-    pods_of = {"hub-api": "hub (the chart's singleuser policy)", "mlflow": "mlflow-gateway"}
+    # The same allow list as a local sandbox's bridge: the hub API (the chart's own rule), the gateway and
+    # the grading service's intake.
+    pods_of = {"hub-api": "hub (the chart's singleuser policy)", "mlflow": "mlflow-gateway", "grading": "grading"}
     assert set(pods_of) == set(ALLOWED_EGRESS)
-    assert {app for app, _ in allowed} == {pods_of["mlflow"]}
+    assert {app for app, _ in allowed} == {pods_of["mlflow"], pods_of["grading"]}
+    # The workers, which hold the hidden split and run as root outside their sandboxes, are no one's target.
+    (worker,) = pods_named("grading-worker")
+    for rule in policy["egress"]:
+        for peer in rule["to"]:
+            assert not matches(peer["podSelector"]["matchLabels"], worker["metadata"]["labels"]), "learners reach a grading worker"
 
 
 def test_services_read_the_token_the_chart_generated_for_them():
     hub_services = set(load_values()["hub"]["services"])
     containers = hub_service_containers()
     assert len(containers) == len(hub_services)
+    # Each hub service of the chart runs in exactly one pod of the manifests (grading included).
+    assert sorted(env_of(c)["JUPYTERHUB_SERVICE_NAME"] for c in containers) == sorted(hub_services)
+    assert services.GRADING_SERVICE in hub_services
 
     for container in containers:
         env = env_of(container)
@@ -1292,3 +1306,236 @@ def test_pods_that_run_the_package_use_the_singleuser_image():
 
     for container in hub_service_containers():
         assert container["image"] == expected
+
+
+# --- the grading service and its workers (k8s/grading.yaml) ------------------------------------------
+
+
+HIDDEN_BUILD_CLAIM = "practicum-datasets-build"
+GRADING_STATE_CLAIM = "practicum-grading-state"
+# Beyond these, the worker has no capability; each is needed by the sandbox's outer stage or the grader.
+WORKER_CAPABILITIES = {"SYS_ADMIN", "NET_ADMIN", "SETUID", "SETGID", "KILL", "CHOWN", "DAC_OVERRIDE", "FOWNER"}
+
+
+def grading_container() -> dict[str, Any]:
+    (container,) = [c for c in hub_service_containers() if env_of(c)["JUPYTERHUB_SERVICE_NAME"] == services.GRADING_SERVICE]
+    return container
+
+
+def worker_template() -> dict[str, Any]:
+    (template,) = pods_named("grading-worker")
+    return template
+
+
+def worker_container() -> dict[str, Any]:
+    (container,) = worker_template()["spec"]["containers"]
+    return container
+
+
+def plain_env(container: dict[str, Any], **secrets: str) -> dict[str, str]:
+    """A container's environment with each Secret reference replaced by a stand-in value."""
+    env = {}
+    for name, value in env_of(container).items():
+        env[name] = value if isinstance(value, str) else secrets.get(name, f"from-the-secret-{name}")
+    return env
+
+
+def mounts_of(template: dict[str, Any], container: dict[str, Any]) -> list[dict[str, Any]]:
+    volumes = {v["name"]: v for v in template["spec"].get("volumes", [])}
+    return resolved_mounts(container.get("volumeMounts", []), volumes, {})
+
+
+def worker_policy() -> dict[str, Any]:
+    (policy,) = [p for p in objects_of_kind("NetworkPolicy") if p["metadata"]["name"] == "grading-worker"]
+    return policy
+
+
+def test_grading_is_an_external_service_every_user_and_server_token_may_use():
+    c = with_lms_token()
+
+    k8s.configure_kubernetes(c, minimal_values())
+
+    grading = service(c, services.GRADING_SERVICE)
+    assert grading["url"] == minimal_values()["grading_url"]
+    assert "command" not in grading
+    assert grading["api_token"] == "generated-grading"
+    access = f"access:services!service={services.GRADING_SERVICE}"
+    assert access in role(c, "user")["scopes"]
+    assert access in c.Spawner.server_token_scopes  # `practicum submit` sends the server's token
+
+
+def test_grading_without_a_chart_token_is_refused():
+    c = with_lms_token()
+    c.JupyterHub.services = [s for s in c.JupyterHub.services if s["name"] != services.GRADING_SERVICE]
+
+    with pytest.raises(ValueError, match="grading"):
+        k8s.configure_kubernetes(c, minimal_values())
+
+
+def test_sandboxes_submit_to_the_grading_service_as_local_sandboxes_do():
+    c = with_lms_token()
+
+    k8s.configure_kubernetes(c, minimal_values(grading_url="http://grading.practicum.svc.cluster.local:8092/"))
+
+    url = c.KubeSpawner.environment[services.GRADING_URL_ENV]
+    assert url == "http://grading.practicum.svc.cluster.local:8092/services/grading/"
+    assert services.GRADING_URL_ENV == "PRACTICUM_GRADING_URL"
+
+
+def test_the_grading_service_serves_the_intake_and_publishes_to_celery():
+    from practicum.grading.settings import GradingSettings
+
+    container = grading_container()
+    template = pods_named("grading")[0]
+    env = env_of(container)
+
+    assert container["command"] == ["python", "-m", "practicum.grading", "serve"]
+    assert importlib.util.find_spec("practicum.grading.__main__") is not None
+    settings = GradingSettings.from_env(plain_env(container))
+    assert settings.executor == "celery" and settings.workers == 0
+    assert settings.service_prefix == services.GRADING_PREFIX
+    assert settings.listen[1] == 8092 and 8092 in container_ports(template)
+    assert container["readinessProbe"]["httpGet"]["path"] == f"{services.GRADING_PREFIX}health"
+    for name in ("PRACTICUM_GRADING_DATABASE_URL", "PRACTICUM_GRADING_BROKER_URL", "PRACTICUM_GRADING_LMS_TOKEN"):
+        assert "secretKeyRef" in env[name], f"{name} comes from a Secret"
+    assert env["PRACTICUM_GRADING_LMS_URL"] == practicum_values()["lms_url"]
+    assert settings.public_url.startswith("https://") and settings.public_url.endswith(services.GRADING_PREFIX)
+    # Every learner reaches this pod: it runs as uid 1000, without capabilities or MLflow's admin password.
+    assert template["spec"]["securityContext"]["runAsNonRoot"] is True
+    assert template["spec"]["securityContext"]["runAsUser"] == k8s.POD_UID
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert "MLFLOW_TRACKING_PASSWORD" not in env
+    assert template["spec"]["automountServiceAccountToken"] is False
+
+
+def test_the_workers_run_celery_with_the_services_settings():
+    from practicum.grading.settings import GradingSettings
+
+    worker, service_container = worker_container(), grading_container()
+    command = worker["command"]
+
+    assert command[:4] == ["celery", "-A", "practicum.grading.celery_tasks", "worker"]
+    assert importlib.util.find_spec("practicum.grading.celery_tasks") is not None
+    assert int(command[command.index("--concurrency") + 1]) >= 1
+    settings = GradingSettings.from_env(plain_env(worker))
+    assert settings.executor == "celery" and settings.sandbox == "bubblewrap"
+    shared = ("STATE_DIR", "DATABASE_URL", "BROKER_URL", "PROJECTS", "SANDBOX", "EXECUTOR", "PUBLIC_URL")
+    for name in (f"PRACTICUM_GRADING_{n}" for n in shared):
+        assert env_of(worker)[name] == env_of(service_container)[name], f"{name} differs between service and workers"
+    # MLflow itself, as its admin (the grading experiment is the grader's alone).
+    assert settings.tracking_uri == practicum_values()["mlflow_url"]
+    assert env_of(worker)["MLFLOW_TRACKING_USERNAME"] == MLFLOW_ADMIN_USERNAME
+    assert env_of(worker)["MLFLOW_TRACKING_PASSWORD"] == env_of(mlflow_container())["MLFLOW_AUTH_ADMIN_PASSWORD"]
+    # Results go to the LMS from the service's outbox: the workers hold no LMS token.
+    assert "PRACTICUM_GRADING_LMS_TOKEN" not in env_of(worker)
+
+
+def test_service_and_workers_share_the_submission_store_and_read_the_projects_from_the_image():
+    service_template, worker = pods_named("grading")[0], worker_template()
+    for template in (service_template, worker):
+        (container,) = template["spec"]["containers"]
+        state = env_of(container)["PRACTICUM_GRADING_STATE_DIR"]
+        (mount,) = [m for m in mounts_of(template, container) if m["path"] == state]
+        assert claim_of(mount) == GRADING_STATE_CLAIM and not mount["read_only"]
+        assert env_of(container)["PRACTICUM_GRADING_PROJECTS"] == "/srv/practicum/projects"
+    copies = [args.split() for instruction, args in dockerfile_instructions(K8S / "Dockerfile.singleuser") if instruction == "COPY"]
+    assert ["projects/", "/srv/practicum/projects/"] in copies
+
+
+def test_only_the_workers_mount_the_hidden_split():
+    worker = worker_template()
+    (build,) = [m for m in mounts_of(worker, worker_container()) if claim_of(m) == HIDDEN_BUILD_CLAIM]
+    assert build["read_only"] and build["path"] == env_of(worker_container())["PRACTICUM_GRADING_DATASETS"]
+    for template in pod_templates():
+        if template is not worker and template["metadata"]["labels"]["app.kubernetes.io/name"] != "grading-worker":
+            claims = {(v.get("persistentVolumeClaim") or {}).get("claimName") for v in template["spec"].get("volumes", [])}
+            assert HIDDEN_BUILD_CLAIM not in claims, template["metadata"]["labels"]
+    # The service checks for a hidden split before it takes a submission: an empty folder stands for it.
+    service_template = pods_named("grading")[0]
+    datasets = env_of(grading_container())["PRACTICUM_GRADING_DATASETS"]
+    (hidden,) = [m for m in mounts_of(service_template, grading_container()) if m["path"] == f"{datasets}/hidden"]
+    assert "emptyDir" in hidden["volume"]
+    # Learners' pods: the public splits only, never the build.
+    c = config_as_chart_leaves_it(load_values())
+    k8s.configure_kubernetes(c, practicum_values(), environ={"OAUTH_CLIENT_SECRET": "x"})
+    pod = render_user_pod(c, "ada")
+    user_claims = {claim_of(m) for container in pod.values() for m in container["mounts"]}
+    assert HIDDEN_BUILD_CLAIM not in user_claims and GRADING_STATE_CLAIM not in user_claims
+
+
+def test_the_worker_has_the_least_privilege_the_two_stage_sandbox_needs():
+    from practicum.sandbox.identity import GRADING_UID
+
+    spec, security = worker_template()["spec"], worker_container()["securityContext"]
+
+    # Root outside the sandbox: the lab's two-stage bubblewrap (practicum.sandbox.command) is used as root only.
+    assert security["runAsUser"] == 0 and security["runAsNonRoot"] is False
+    assert security["privileged"] is False
+    assert security["capabilities"]["drop"] == ["ALL"]
+    assert set(security["capabilities"]["add"]) == WORKER_CAPABILITIES
+    assert security["readOnlyRootFilesystem"] is True
+    assert security.get("procMount", "Default") == "Default"
+    assert security["seccompProfile"]["type"] in ("Unconfined", "RuntimeDefault", "Localhost")
+    # A user-namespaced pod maps 65536 ids: the grading uid, setpriv's target, lies outside it.
+    assert GRADING_UID >= 65536 and spec.get("hostUsers", True) is True
+    for key in ("hostNetwork", "hostPID", "hostIPC"):
+        assert not spec.get(key), key
+    assert not [v for v in spec["volumes"] if "hostPath" in v]
+    # No API credentials, its own tainted pool, no way to the hub.
+    assert spec["automountServiceAccountToken"] is False
+    assert spec["nodeSelector"] == {"practicum.io/node-purpose": "grading"}
+    assert {"key": "practicum.io/grading", "operator": "Equal", "value": "true", "effect": "NoSchedule"} in spec["tolerations"]
+    assert "hub.jupyter.org/network-access-hub" not in worker_template()["metadata"]["labels"]
+    # User pods never land on that pool: they require the chart's user nodes.
+    assert load_values()["scheduling"]["userPods"]["nodeAffinity"]["matchNodePurpose"] == "require"
+    # The image is the single-user image with bubblewrap.
+    image = load_values()["singleuser"]["image"]
+    assert worker_container()["image"] == f"registry.example.org/practicum/grading-worker:{image['tag']}"
+    assert dockerfile_arg(K8S / "Dockerfile.grading-worker", "SINGLEUSER_IMAGE") == f"{image['name']}:{image['tag']}"
+    runs = " ".join(args for instruction, args in dockerfile_instructions(K8S / "Dockerfile.grading-worker") if instruction == "RUN")
+    assert "bubblewrap" in runs and "/usr/bin/setpriv" in runs
+    learner_runs = [args for instruction, args in dockerfile_instructions(K8S / "Dockerfile.singleuser") if instruction == "RUN"]
+    assert not [run for run in learner_runs if "bubblewrap" in run], "learners' pods get no bubblewrap"
+
+
+def test_the_workers_reach_postgres_the_broker_and_mlflow_and_nothing_reaches_them():
+    policy = worker_policy()["spec"]
+
+    assert matches(policy["podSelector"]["matchLabels"], worker_template()["metadata"]["labels"])
+    assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
+    assert policy["ingress"] == []
+    targets: dict[str, set[int]] = {}
+    for rule in policy["egress"]:
+        ports = {p["port"] for p in rule["ports"]}
+        for peer in rule["to"]:
+            assert "ipBlock" not in peer, "no address ranges: the internet and the metadata address stay out"
+            if "namespaceSelector" in peer:
+                assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "kube-system"}
+                assert ports == {53}
+                continue
+            targets.setdefault(peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"], set()).update(ports)
+    assert targets == {"postgres": {5432}, "rabbitmq": {5672}, "mlflow": {5000}}
+    # MLflow's rule is the port its pod serves, the one the workers' tracking URI names.
+    tracking = env_of(worker_container())["PRACTICUM_GRADING_TRACKING_URI"]
+    assert service_for_url(tracking)["spec"]["selector"]["app.kubernetes.io/name"] == "mlflow"
+    assert urlsplit(tracking).port in targets["mlflow"] and targets["mlflow"] <= container_ports(pods_named("mlflow")[0])
+
+
+def test_the_readme_says_which_secrets_the_grading_pods_need():
+    readme = (K8S / "README.md").read_text()
+    grading = yaml.safe_load_all((K8S / "grading.yaml").read_text())
+    refs = set()
+    for doc in grading:
+        if doc["kind"] == "Deployment":
+            for container in doc["spec"]["template"]["spec"]["containers"]:
+                for value in env_of(container).values():
+                    if isinstance(value, dict) and "secretKeyRef" in value:
+                        refs.add((value["secretKeyRef"]["name"], value["secretKeyRef"]["key"]))
+    assert refs >= {("practicum-grading", k) for k in ("database-url", "broker-url", "lms-token")}
+    assert "## Grading" in readme
+    for name, key in refs:
+        if name != "hub":  # the chart's own Secret
+            assert name in readme and f"{key}=" in readme, f"README.md does not say how to create {name} {key}"
+    for claim in (HIDDEN_BUILD_CLAIM, GRADING_STATE_CLAIM):
+        assert claim in readme
