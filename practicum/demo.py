@@ -3,7 +3,9 @@
 Start the lab (or use the running one); create a learner; spawn their sandbox; run
 a cell in it through the kernel API (dataset mount, ML stack) that logs an MLflow
 run; in the sandbox, fetch the welcome assignment, solve it and submit it with
-nbgrader; autograde it as the grader; post the grade result to the LMS; watch the
+nbgrader; autograde it as the grader; save a model of the EHR risk project in the sandbox and
+submit it to the grading service (queued, graded in the grading sandbox, its feedback read back,
+its result in the LMS); post the assignment's grade result to the LMS; watch the
 learner's capability profile and learning path move; HR pulls the profile and
 receives the signed webhook; stop.
 """
@@ -61,6 +63,33 @@ import subprocess
 print(subprocess.run(["nbgrader", "list"], capture_output=True, text=True).stderr)
 """
 
+DEMO_PROJECT = "ehr_complication_risk"
+
+# The learner's model of the EHR project (risk rising with age: weak, honest) and its submission.
+PROJECT_SUBMIT_CELL = """
+import json, subprocess
+from pathlib import Path
+import mlflow.pyfunc, pandas as pd
+
+class AgeRisk(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        patients = pd.read_csv(Path(model_input["ehr_dir"].iloc[0]) / "patients.csv", dtype={"patient_id": str})
+        column = next(c for c in patients.columns if "age" in c or "birth" in c)
+        values = pd.to_numeric(patients[column], errors="coerce")
+        if "birth" in column:
+            values = -pd.to_datetime(patients[column], errors="coerce").dt.year
+        score = ((values - values.min()) / (values.max() - values.min() + 1e-9)).fillna(0.5)
+        lookup = dict(zip(patients["patient_id"], score))
+        return pd.DataFrame({"patient_id": model_input["patient_id"],
+                             "probability": [float(lookup.get(p, 0.5)) for p in model_input["patient_id"]]})
+
+folder = Path.home() / "age_risk"
+if not folder.exists():
+    mlflow.pyfunc.save_model(str(folder), python_model=AgeRisk())
+done = subprocess.run(["practicum", "submit", %(project)r, str(folder), "--wait", "--json"], capture_output=True, text=True)
+print(json.dumps({"rc": done.returncode, "stdout": done.stdout, "stderr": done.stderr[-2000:]}))
+"""
+
 DEMO_COURSE = "intro_medical_ai"
 DEMO_ASSIGNMENT = "welcome"
 
@@ -103,6 +132,8 @@ class DemoResult:
     datasets: list[str]
     released_assignments_seen: bool
     grade: GradeResult
+    # The grading service's view of the project submission (None: the lab has no data of the project).
+    project_grading: dict | None
     lms: LmsDemoSummary
 
 
@@ -158,6 +189,7 @@ def run_demo(settings: LabSettings, say: Say = print, learner: str = "demo-learn
             if not submitted.ok:
                 raise LabError(f"submitting {DEMO_ASSIGNMENT} failed in the sandbox: {submitted.error}")
             say(f"the learner fetched, solved and submitted {DEMO_COURSE}/{DEMO_ASSIGNMENT} with nbgrader")
+            project_grading = _submit_project(hub, learner, report["datasets"], say)
         finally:
             hub.stop_server(learner)
             say(f"stopped {learner}'s sandbox")
@@ -167,7 +199,27 @@ def run_demo(settings: LabSettings, say: Say = print, learner: str = "demo-learn
         tokens = bootstrap_demo(settings.layout.lms_database_url, learner=learner)
         say("LMS: synced the catalog, created the demo organisation, HR token and interview profile")
         lms = run_lms_demo(f"{state.public_url}/services/lms/", tokens.admin_token, tokens.hr_token, grade, say=say)
-    return DemoResult(learner, spawn_seconds, run_id, report["datasets"], seen, grade, lms)
+    return DemoResult(learner, spawn_seconds, run_id, report["datasets"], seen, grade, project_grading, lms)
+
+
+def _submit_project(hub: HubClient, learner: str, datasets: list[str], say: Say) -> dict | None:
+    """In the learner's sandbox: save a model, `practicum submit ... --wait`; the grading's view."""
+    if "ehr_risk" not in datasets:
+        say("skipped the project submission: the lab's datasets have no ehr_risk (build them: make datasets)")
+        return None
+    ran = hub.run_code(learner, PROJECT_SUBMIT_CELL % {"project": DEMO_PROJECT}, timeout=600)
+    if not ran.ok:
+        raise LabError(f"the project submission cell failed in the sandbox: {ran.error}")
+    outcome = _last_json_line(ran.stdout)
+    if not outcome["stdout"].strip():
+        raise LabError(f"practicum submit failed in the sandbox: {outcome['stderr'][-800:]}")
+    answer = json.loads(outcome["stdout"])
+    grading, receipt = answer["grading"], answer["receipt"]
+    feedback = grading.get("feedback") or {}
+    targets = ", ".join(f"{t['metric']} {t['value']:g} ({'met' if t['met'] else 'missed'}, target {t['rule']})" for t in feedback.get("targets", []))
+    say(f"the learner submitted {DEMO_PROJECT} with practicum submit: stored as {receipt['submission_id']} "
+        f"(attempts left today: {receipt['attempts_left']['today']}), graded in the grading sandbox: {targets or grading['state']}")
+    return grading
 
 
 def _autograde(settings: LabSettings, state: LabState, learner: str) -> GradeResult:

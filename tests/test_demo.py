@@ -21,6 +21,8 @@ def test_demo_runs_a_sandbox_grades_in_the_sandbox_and_moves_the_profile(shared_
     # Graded for real by nbgrader, the notebook in the sandboxed grading kernel: every point, hidden tests included.
     assert result.grade.metrics["points"] == result.grade.metrics["max_points"] == 2
     assert result.grade.passed and result.grade.item_id == "intro_medical_ai/welcome"
+    # The project went through the grading service: submitted from the sandbox, graded, feedback read back.
+    assert result.project_grading["state"] == "done" and result.project_grading["feedback"]["targets"]
     assert result.lms.profile_changes, "the grade moved no capability"
     assert "intro_medical_ai/welcome" in result.lms.path_before
     assert "intro_medical_ai/welcome" not in result.lms.path_after

@@ -10,33 +10,11 @@ import time
 
 import pytest
 
+from practicum.demo import DEMO_PROJECT, PROJECT_SUBMIT_CELL
 from practicum.hub_client import HubClient
 from practicum.lab.layout import StateLayout
 
 pytestmark = pytest.mark.lab
-
-SUBMIT_CELL = """
-import json, subprocess, sys
-from pathlib import Path
-import mlflow.pyfunc, pandas as pd
-
-class AgeRisk(mlflow.pyfunc.PythonModel):
-    def predict(self, context, model_input, params=None):
-        patients = pd.read_csv(Path(model_input["ehr_dir"].iloc[0]) / "patients.csv", dtype={"patient_id": str})
-        column = next(c for c in patients.columns if "age" in c or "birth" in c)
-        values = pd.to_numeric(patients[column], errors="coerce")
-        if "birth" in column:
-            values = -pd.to_datetime(patients[column], errors="coerce").dt.year
-        score = ((values - values.min()) / (values.max() - values.min() + 1e-9)).fillna(0.5)
-        lookup = dict(zip(patients["patient_id"], score))
-        return pd.DataFrame({"patient_id": model_input["patient_id"], "probability": [float(lookup.get(p, 0.5)) for p in model_input["patient_id"]]})
-
-folder = Path.home() / "age_risk"
-if not folder.exists():
-    mlflow.pyfunc.save_model(str(folder), python_model=AgeRisk())
-done = subprocess.run(["practicum", "submit", "ehr_complication_risk", str(folder), "--wait", "--json"], capture_output=True, text=True)
-print(json.dumps({"rc": done.returncode, "stdout": done.stdout, "stderr": done.stderr[-2000:]}))
-"""
 
 PEEK_CELL = """
 import json, subprocess
@@ -55,7 +33,7 @@ def test_a_learner_submits_from_the_sandbox_and_the_result_reaches_the_lms(share
             hub.ensure_user(learner)
             hub.start_server(learner)
         try:
-            ran = hub.run_code("hana", SUBMIT_CELL, timeout=300)
+            ran = hub.run_code("hana", PROJECT_SUBMIT_CELL % {"project": DEMO_PROJECT}, timeout=300)
             assert ran.ok, ran.error
             outcome = last_json(ran.stdout)
             assert outcome["stdout"], outcome["stderr"]

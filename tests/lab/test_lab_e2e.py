@@ -52,7 +52,7 @@ def test_status_reports_every_service_healthy(lab):
     courses = {course.course_id for course in load_catalog(REPO_ROOT / "courses")}
     assert COURSE in courses
     assert {s["name"] for s in report["services"]} == {
-        "jupyterhub", "mlflow", "mlflow-gateway", "lms", "idle-culler", *(f"formgrader-{course}" for course in courses)
+        "jupyterhub", "mlflow", "mlflow-gateway", "lms", "grading", "idle-culler", *(f"formgrader-{course}" for course in courses)
     }
 
 
