@@ -9,7 +9,8 @@
    - sandbox spawn time, p50 / p95 over ``--spawns`` spawns, in a lab started from each version.
 
 The "before" code runs from a detached worktree of ``--before`` (default: the last commit before
-the hardening) with this checkout's virtual environment: PYTHONPATH puts its `practicum` first.
+the hardening) in a copy of this checkout's virtual environment whose editable install points at
+that worktree (the sandboxes clear PYTHONPATH, so the copy is what makes them import its code).
 
 Run: .venv/bin/python bench/hardening.py [--build .lab/datasets] [--before 36051ab] [--grades 3] [--spawns 5]
      [--skip-attacks] [--skip-spawns]
@@ -39,17 +40,33 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def worktree(commit: str, into: Path) -> Path:
-    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(into), commit], check=True)
-    return into
+def before_python(commit: str, into: Path) -> str:
+    """A Python whose `practicum` is ``commit``'s: a worktree and a venv copy installed from it."""
+    code, venv = into / "code", into / "venv"
+    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(code), commit], check=True)
+    shutil.copytree(Path(sys.prefix), venv, symlinks=True)
+    _point_scripts_at(venv)
+    python = str(venv / "bin" / "python")
+    # The copy still holds this checkout's editable install: replace it, not add a second one.
+    subprocess.run([python, "-m", "pip", "uninstall", "-q", "-y", "practicum"], check=True, capture_output=True)
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(code)], check=True,
+                   capture_output=True)
+    return python
 
 
-def code_env(code: Path | None) -> dict[str, str]:
-    """The environment that runs ``code`` (a checkout) with this venv; None: this checkout."""
+def _point_scripts_at(venv: Path) -> None:
+    """The copied scripts (jupyterhub, nbgrader, ...) still start this venv's Python: make them start the copy's."""
+    old, new = f"#!{sys.prefix}/bin/".encode(), f"#!{venv}/bin/".encode()
+    for script in (venv / "bin").iterdir():
+        if script.is_file() and not script.is_symlink():
+            data = script.read_bytes()
+            if data.startswith(old):
+                script.write_bytes(new + data[len(old):])
+
+
+def code_env() -> dict[str, str]:
     env = dict(os.environ, PRACTICUM_PROXY=str(REPO / "node_modules" / ".bin" / "configurable-http-proxy"))
     env.pop("PRACTICUM_STATE_DIR", None)
-    if code is not None:
-        env["PYTHONPATH"] = str(code)
     return env
 
 
@@ -67,19 +84,21 @@ def attack_table() -> list[tuple[str, str, float]]:
         return rows
 
 
-def grade_once(code: Path | None, model: Path, build: Path) -> tuple[float, float | None, bool]:
+def grade_once(python: str, model: Path, build: Path) -> tuple[float, float, bool]:
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-c", "import sys; from practicum.cli import main; sys.exit(main())", "grade", PROJECT, str(model),
+        [python, "-c", "import sys; from practicum.cli import main; sys.exit(main())", "grade", PROJECT, str(model),
          "--datasets", str(build), "--json"],
-        env=code_env(code), capture_output=True, text=True, cwd=tempfile.gettempdir(),
+        env=code_env(), capture_output=True, text=True, cwd=tempfile.gettempdir(),
     )
     wall = time.monotonic() - started
     try:
         payload = json.loads(done.stdout)
     except json.JSONDecodeError:
-        raise SystemExit(f"practicum grade failed ({'before' if code else 'after'}):\n{done.stderr[-2000:]}") from None
-    return wall, payload.get("prediction_seconds"), bool(payload.get("passed"))
+        payload = {}
+    if payload.get("prediction_seconds") is None:
+        raise SystemExit(f"practicum grade ({python}) did not grade: {payload.get('error') or done.stderr[-2000:]}")
+    return wall, payload["prediction_seconds"], bool(payload.get("passed"))
 
 
 SPAWNS = """
@@ -103,11 +122,11 @@ print(json.dumps(seconds))
 """
 
 
-def spawn_times(code: Path | None, spawns: int) -> list[float]:
-    done = subprocess.run([sys.executable, "-c", SPAWNS, str(spawns)], env=code_env(code), capture_output=True, text=True,
+def spawn_times(python: str, spawns: int) -> list[float]:
+    done = subprocess.run([python, "-c", SPAWNS, str(spawns)], env=code_env(), capture_output=True, text=True,
                           cwd=tempfile.gettempdir(), timeout=900)
     if done.returncode:
-        raise SystemExit(f"the spawn measurement failed ({'before' if code else 'after'}):\n{done.stderr[-2000:]}")
+        raise SystemExit(f"the spawn measurement failed ({python}):\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -130,6 +149,7 @@ def main() -> None:
     parser.add_argument("--skip-attacks", action="store_true")
     parser.add_argument("--skip-spawns", action="store_true")
     args = parser.parse_args()
+    args.build = args.build.resolve()  # the grades run from another working folder
     if not (args.build / "hidden").is_dir():
         parser.error(f"{args.build} is not a dataset build (practicum datasets build --out {args.build})")
 
@@ -141,21 +161,20 @@ def main() -> None:
         print(f"{len(rows)} attacks, {sum(o == 'contained' for _, o, _ in rows)} contained\n")
 
     with tempfile.TemporaryDirectory() as tmp:
-        before = worktree(args.before, Path(tmp) / "before")
+        pythons = {"before": before_python(args.before, Path(tmp) / "before"), "after": sys.executable}
         try:
             model = args.model or reference_model(args.build, Path(tmp))
-            timings: dict[str, list[tuple[float, float | None, bool]]] = {"before": [], "after": []}
-            for _ in range(args.grades):
-                timings["before"].append(grade_once(before, model, args.build))
-                timings["after"].append(grade_once(None, model, args.build))
-            spawns = {} if args.skip_spawns else {"before": spawn_times(before, args.spawns), "after": spawn_times(None, args.spawns)}
+            timings: dict[str, list[tuple[float, float, bool]]] = {"before": [], "after": []}
+            for _ in range(args.grades):  # alternating, so that a busier minute weighs on both
+                for version, python in pythons.items():
+                    timings[version].append(grade_once(python, model, args.build))
+            spawns = {} if args.skip_spawns else {v: spawn_times(python, args.spawns) for v, python in pythons.items()}
         finally:
-            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(before)], capture_output=True)
-            shutil.rmtree(before, ignore_errors=True)
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(Path(tmp) / "before" / "code")], capture_output=True)
 
     print(f"{'figure (2 cores)':<52} {'before ' + args.before:>16} {'after':>10}")
     for label, index in (("practicum grade glucose reference, wall (median)", 0), ("  of which predictions in the sandbox (median)", 1)):
-        values = {k: statistics.median(v[index] for v in runs if v[index] is not None) for k, runs in timings.items()}
+        values = {k: statistics.median(v[index] for v in runs) for k, runs in timings.items()}
         print(f"{label:<52} {values['before']:>14.1f} s {values['after']:>8.1f} s")
     print(f"{'  passed every target':<52} {str(all(r[2] for r in timings['before'])):>16} {str(all(r[2] for r in timings['after'])):>10}")
     if spawns:
