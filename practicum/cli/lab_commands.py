@@ -31,11 +31,25 @@ def _settings_from(args: argparse.Namespace) -> LabSettings:
     return settings
 
 
+def _warn_without_datasets(settings: LabSettings) -> None:
+    folder = settings.public_datasets_dir
+    found = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    if not found:
+        build = folder.parent if settings.datasets_dir else settings.layout.root / "datasets"
+        console.print(
+            f"[yellow]note:[/yellow] no datasets in {folder}: sandboxes get an empty /datasets and nothing can be graded. "
+            f"Build them with `make datasets` (or `practicum datasets build --size small --out {build}`)."
+        )
+    elif not (folder.parent / "hidden").is_dir():
+        console.print(f"[yellow]note:[/yellow] {folder.parent} has no hidden/ test split: learners' submissions cannot be graded.")
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from practicum.lab.up import serve_lab, start_lab
 
     settings = _settings_from(args)
     started = time.monotonic()
+    _warn_without_datasets(settings)
     with console.status("Starting the lab ...") as status:
 
         def progress(name: str, health: ServiceHealth | None, seconds: float) -> None:
