@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-import cloudpickle
 import mlflow.pyfunc
-import pandas as pd
 from sqlalchemy import select
 
 from practicum.contracts.grade_result import GradeResult
+from practicum.demo import age_risk_model
 from practicum.graders.project_grading import grade_model
 from practicum.grading.archives import pack_submission
 from practicum.grading.attempts import AttemptLimit
@@ -36,18 +34,6 @@ from practicum.grading.worker import LocalPool
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = "ehr_complication_risk"
-
-
-class AgeRisk(mlflow.pyfunc.PythonModel):
-    def predict(self, context, model_input, params=None):
-        patients = pd.read_csv(Path(model_input["ehr_dir"].iloc[0]) / "patients.csv", dtype={"patient_id": str})
-        column = next(c for c in patients.columns if "age" in c or "birth" in c)
-        values = pd.to_numeric(patients[column], errors="coerce")
-        if "birth" in column:
-            values = -pd.to_datetime(patients[column], errors="coerce").dt.year
-        score = ((values - values.min()) / (values.max() - values.min() + 1e-9)).fillna(0.5)
-        lookup = dict(zip(patients["patient_id"], score, strict=True))
-        return pd.DataFrame({"patient_id": model_input["patient_id"], "probability": [float(lookup.get(p, 0.5)) for p in model_input["patient_id"]]})
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -66,8 +52,7 @@ def main() -> None:
         parser.error(f"{build} is not a dataset build (practicum datasets build --out {build})")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        cloudpickle.register_pickle_by_value(sys.modules[__name__])
-        mlflow.pyfunc.save_model(str(root / "model"), python_model=AgeRisk())
+        mlflow.pyfunc.save_model(str(root / "model"), python_model=age_risk_model())
         archive = pack_submission(root / "model")
         spec = REPO / "projects" / PROJECT / "project.yaml"
 

@@ -65,9 +65,9 @@ print(subprocess.run(["nbgrader", "list"], capture_output=True, text=True).stder
 
 DEMO_PROJECT = "ehr_complication_risk"
 
-# The learner's model of the EHR project (risk rising with age: weak, honest) and its submission.
-PROJECT_SUBMIT_CELL = """
-import json, subprocess
+# The learner's model of the EHR project: risk rising with age (weak, honest; it reads the patients
+# table of the input's ehr_dir). Source text, because the demo types it into the learner's kernel.
+AGE_RISK_MODEL = """
 from pathlib import Path
 import mlflow.pyfunc, pandas as pd
 
@@ -82,13 +82,25 @@ class AgeRisk(mlflow.pyfunc.PythonModel):
         lookup = dict(zip(patients["patient_id"], score))
         return pd.DataFrame({"patient_id": model_input["patient_id"],
                              "probability": [float(lookup.get(p, 0.5)) for p in model_input["patient_id"]]})
+"""
 
+PROJECT_SUBMIT_CELL = AGE_RISK_MODEL + """
+import json, subprocess
 folder = Path.home() / "age_risk"
 if not folder.exists():
     mlflow.pyfunc.save_model(str(folder), python_model=AgeRisk())
 done = subprocess.run(["practicum", "submit", %(project)r, str(folder), "--wait", "--json"], capture_output=True, text=True)
 print(json.dumps({"rc": done.returncode, "stdout": done.stdout, "stderr": done.stderr[-2000:]}))
 """
+
+
+def age_risk_model() -> object:
+    """The demo's EHR model as an object (for tests and benches); defined outside any importable module,
+    so MLflow's cloudpickle stores it by value and the grading sandbox can load it."""
+    namespace: dict[str, object] = {"__name__": "practicum_demo_model"}
+    exec(AGE_RISK_MODEL, namespace)  # noqa: S102 - our own constant source text
+    return namespace["AgeRisk"]()  # type: ignore[operator]
+
 
 DEMO_COURSE = "intro_medical_ai"
 DEMO_ASSIGNMENT = "welcome"

@@ -18,6 +18,7 @@ from mlflow.tracking import MlflowClient
 
 from practicum.contracts.grade_result import GradeResult
 from practicum.contracts.project_spec import ProjectSpec
+from practicum.demo import age_risk_model
 from practicum.graders.grading_sandbox import Limits, run_model
 from practicum.graders.project_grading import grade_model
 from practicum.graders.protocols import nodule_detection
@@ -157,23 +158,9 @@ def test_future_leakage_is_caught(small_build, tmp_path):
     assert not result.passed
 
 
-class AgeRisk(mlflow.pyfunc.PythonModel):
-    """Risk rising with age: a weak but honest model."""
-
-    def predict(self, context, model_input, params=None):
-        patients = pd.read_csv(Path(model_input["ehr_dir"].iloc[0]) / "patients.csv", dtype={"patient_id": str})
-        column = next(c for c in patients.columns if "age" in c or "birth" in c)
-        values = pd.to_numeric(patients[column], errors="coerce")
-        if "birth" in column:
-            values = -pd.to_datetime(patients[column], errors="coerce").dt.year
-        score = (values - values.min()) / (values.max() - values.min() + 1e-9)
-        lookup = dict(zip(patients["patient_id"], score.fillna(0.5), strict=True))
-        return pd.DataFrame({"patient_id": model_input["patient_id"], "probability": [float(lookup.get(p, 0.5)) for p in model_input["patient_id"]]})
-
-
 def test_an_evaluation_is_recorded_in_mlflow_and_becomes_a_grade_result(small_build, tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    result = grade_model(spec("complication_risk"), save(AgeRisk(), tmp_path / "model"), small_build, tracking_uri=uri, learner="ada")
+    result = grade_model(spec("complication_risk"), save(age_risk_model(), tmp_path / "model"), small_build, tracking_uri=uri, learner="ada")
     assert result.error is None, result.error
     assert set(result.metrics) == {"auroc", "auprc", "brier", "ece", "prevalence"}
     assert [t.metric for t in result.targets] == ["auroc"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 import tarfile
 import threading
 from collections.abc import Iterator
@@ -13,10 +12,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import cloudpickle
 import mlflow.pyfunc
-import pandas as pd
 
+from practicum.demo import age_risk_model
 from practicum.grading.archives import pack_submission
 from practicum.grading.context import GradingContext
 from practicum.grading.intake import Receipt, receive, submit
@@ -26,24 +24,8 @@ REPO = Path(__file__).resolve().parents[2]
 PROJECT = "ehr_complication_risk"
 
 
-class AgeRisk(mlflow.pyfunc.PythonModel):
-    """Risk rising with age: a weak but honest model of the EHR project (one input: one sandbox)."""
-
-    def predict(self, context, model_input, params=None):
-        patients = pd.read_csv(Path(model_input["ehr_dir"].iloc[0]) / "patients.csv", dtype={"patient_id": str})
-        column = next(c for c in patients.columns if "age" in c or "birth" in c)
-        values = pd.to_numeric(patients[column], errors="coerce")
-        if "birth" in column:
-            values = -pd.to_datetime(patients[column], errors="coerce").dt.year
-        score = (values - values.min()) / (values.max() - values.min() + 1e-9)
-        lookup = dict(zip(patients["patient_id"], score.fillna(0.5), strict=True))
-        return pd.DataFrame({"patient_id": model_input["patient_id"], "probability": [float(lookup.get(p, 0.5)) for p in model_input["patient_id"]]})
-
-
 def age_risk_archive(folder: Path) -> bytes:
-    # By value: this helper module is not importable in the grading sandbox.
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    mlflow.pyfunc.save_model(str(folder), python_model=AgeRisk())
+    mlflow.pyfunc.save_model(str(folder), python_model=age_risk_model())
     return pack_submission(folder)
 
 
