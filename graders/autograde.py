@@ -70,19 +70,24 @@ def autograde_submission(
     owner_uid: int | None = None,
     kernel_memory_bytes: int = 4096 * MIB,
     seconds: float = NBGRADER_SECONDS,
+    inbounds_root: Path | None = None,
 ) -> AutogradeOutcome:
     """Collect the learner's latest submission, autograde it, read the gradebook.
 
     ``env`` must carry the course's kernel sandbox settings (JUPYTER_PATH with the
     ``practicum-sandboxed`` kernelspec and $PRACTICUM_KERNEL_SANDBOX); the course's
     nbgrader_config.py names the collector and the kernel. ``owner_uid`` gets the course folder
-    back afterwards (the formgrader runs as that uid)."""
+    back afterwards (the formgrader runs as that uid). ``inbounds_root`` collects from there instead of
+    the course's exchange (the grading service stages the stored copy of a submission there)."""
     started = datetime.now(UTC)
     run_env = dict(env if env is not None else os.environ)
     memory = NBGRADER_MEMORY_BYTES + kernel_memory_bytes
     submitted = course_root / "submitted" / student / assignment
     try:
-        _nbgrader(nbgrader, ["collect", assignment, "--update", "--student", student], course_root, run_env, memory, seconds, what=f"collect {assignment} for {student}")
+        collect = ["collect", assignment, "--update", "--student", student]
+        if inbounds_root is not None:
+            collect.append(f"--PrivateInboundCollect.inbounds_root={inbounds_root}")
+        _nbgrader(nbgrader, collect, course_root, run_env, memory, seconds, what=f"collect {assignment} for {student}")
         if not submitted.is_dir():
             raise AutogradeError(f"{student} has no submission of {assignment} in {course_id}")
         _nbgrader(nbgrader, ["autograde", assignment, "--student", student, "--force"], course_root, run_env, memory, seconds, what=f"autograde {assignment} for {student}")

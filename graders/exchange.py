@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
 from nbgrader.exchange.default.collect import ExchangeCollect
@@ -28,6 +29,40 @@ from traitlets import Integer, Unicode
 from practicum.contracts.exchange import LEARNER_NAME
 from practicum.sandbox.limits import MIB
 from practicum.sandbox.readback import TreeLimits, UnsafeFile, copy_tree, walk_regular
+
+
+def submission_timestamp(owner: str, assignment: str, entry: Path, limits: TreeLimits) -> datetime | None:
+    """When ``entry`` of ``owner``'s inbound was submitted, if it is a submission of ``assignment``
+    (None: some other assignment's); UnsafeFile when it must be refused (a link, a forged owner, an
+    unreadable timestamp, a link or a FIFO inside, too big). Refused before nbgrader replaces the
+    submission collected earlier, not after."""
+    parts = entry.name.rsplit("+", 3)
+    if len(parts) < 3 or parts[1] != assignment:
+        return None
+    if entry.is_symlink() or not entry.is_dir():
+        raise UnsafeFile("a submission is a folder, not a link or a file")
+    if parts[0] != owner:
+        raise UnsafeFile(f"it claims to be submitted by {parts[0]} but lies in {owner}'s inbound (forged?)")
+    try:
+        timestamp = parse_utc(parts[2])
+    except (ValueError, TypeError, OverflowError):
+        raise UnsafeFile(f"its timestamp {parts[2]!r} cannot be read") from None
+    for _ in walk_regular(entry, limits):
+        pass
+    return timestamp
+
+
+def latest_submission(owner_dir: Path, owner: str, assignment: str, limits: TreeLimits) -> Path | None:
+    """``owner``'s newest acceptable submission of ``assignment`` in their inbound, or None."""
+    found = []
+    for entry in sorted(owner_dir.iterdir()) if owner_dir.is_dir() and not owner_dir.is_symlink() else ():
+        try:
+            timestamp = submission_timestamp(owner, assignment, entry, limits)
+        except UnsafeFile:
+            continue
+        if timestamp is not None:
+            found.append((timestamp, entry))
+    return max(found)[1] if found else None
 
 
 class PrivateInboundCollect(ExchangeCollect):
@@ -51,36 +86,17 @@ class PrivateInboundCollect(ExchangeCollect):
             if not LEARNER_NAME.fullmatch(owner) or set(owner) == {"."} or (wanted != "*" and owner != wanted):
                 continue
             for entry in sorted(owner_dir.iterdir()):
-                record = self._record(owner, entry)
-                if record is not None:
-                    records[owner].append(record)
+                try:
+                    timestamp = submission_timestamp(owner, self.coursedir.assignment_id, entry, self._limits())
+                except UnsafeFile as refusal:
+                    self.log.warning("Refusing the submission %s: %s", entry, refusal)
+                    continue
+                if timestamp is not None:
+                    records[owner].append({"username": owner, "filename": f"{owner}/{entry.name}", "timestamp": timestamp})
         self.src_records = []
         for found in records.values():
             newest_first = sorted(found, key=lambda r: r["timestamp"], reverse=True)
             self.src_records.append(newest_first[0])
-
-    def _record(self, owner: str, entry: Path) -> dict | None:
-        parts = entry.name.rsplit("+", 3)
-        if len(parts) < 3 or parts[1] != self.coursedir.assignment_id:
-            return None
-        if entry.is_symlink() or not entry.is_dir():
-            self.log.warning("Refusing %s: a submission is a folder, not a link or a file", entry)
-            return None
-        if parts[0] != owner:
-            self.log.warning("Refusing %s: it claims to be submitted by %s but lies in %s's inbound (forged?)", entry, parts[0], owner)
-            return None
-        try:
-            timestamp = parse_utc(parts[2])
-        except (ValueError, TypeError, OverflowError):
-            self.log.warning("Refusing %s: its timestamp %r cannot be read", entry, parts[2])
-            return None
-        try:  # refused here, before nbgrader replaces the submission collected earlier, not after
-            for _ in walk_regular(entry, self._limits()):
-                pass
-        except UnsafeFile as error:
-            self.log.warning("Refusing the submission %s: %s", entry, error)
-            return None
-        return {"username": owner, "filename": f"{owner}/{entry.name}", "timestamp": timestamp}
 
     def _limits(self) -> TreeLimits:
         return TreeLimits(max_files=self.max_files, max_bytes=self.max_megabytes * MIB)

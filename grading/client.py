@@ -65,6 +65,10 @@ class GradingClient:
         return self._call("POST", "submissions", params={"item": item_id}, content=archive,
                           headers={"Content-Type": "application/x-tar"})
 
+    def submit_assignment(self, item_id: str) -> dict[str, Any]:
+        """Ask for the grading of your newest nbgrader submission of ``COURSE/ASSIGNMENT``."""
+        return self._call("POST", "submissions", params={"item": item_id})
+
     def submissions(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "submissions")["submissions"])
 

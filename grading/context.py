@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -28,7 +29,8 @@ class GradingContext:
 
     @cached_property
     def items(self) -> dict[str, GradableItem]:
-        return load_items(self.settings.projects_dir)
+        courses = {course_id: Path(str(course["root"])) for course_id, course in self.settings.courses.items()}
+        return load_items(self.settings.projects_dir, courses)
 
     def close(self) -> None:
         if "engine" in self.__dict__:

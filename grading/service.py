@@ -5,7 +5,8 @@ Who is asking comes from JupyterHub (``HubOAuth``): the learner's server token (
 in the sandbox sends ``$JUPYTERHUB_API_TOKEN``), or the service's OAuth cookie in a browser. A learner
 sees only their own submissions; hub admins and the lab's own service (``admin_services``) see all.
 
-    POST /submissions?item=ID       body: the archive (archives.py)  -> 201 receipt | 400 | 404 | 413 | 429
+    POST /submissions?item=ID       body: the archive (archives.py); for COURSE/ASSIGNMENT none (the
+                                    learner's newest nbgrader submission)  -> 201 receipt | 400 | 404 | 413 | 429 | 503
     GET  /submissions               the caller's submissions and their gradings
     GET  /attempts/ID               the caller's attempts left at ID
     GET  /gradings/GID              feedback (HTML; JSON with Accept: application/json)
@@ -27,12 +28,14 @@ from typing import Any
 from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated
 from tornado import web
 
+from practicum.contracts.grade_result import ItemKind
+
 from . import instructor, views
 from .archives import BadSubmission
 from .attempts import AttemptLimit, AttemptLimitReached, attempts_left, effective_limit
 from .context import GradingContext
 from .database import transaction
-from .intake import NotReady, precheck, submit
+from .intake import NotReady, precheck, submit, submit_assignment
 from .items import UnknownItem, item_named
 from .store import IncomingBlob, TooLarge
 
@@ -131,6 +134,9 @@ class SubmissionsHandler(_Base):
             raise Refusal(503, str(error)) from None
         except AttemptLimitReached as limit:
             raise Refusal(429, str(limit), attempts_left=limit.left.to_json()) from None
+        item = item_named(self.context.items, self.item_id)
+        if item.kind is ItemKind.ASSIGNMENT:
+            return  # nothing to upload: the intake copies the learner's nbgrader submission
         declared = int(self.request.headers.get("Content-Length") or 0)
         if declared > self.context.settings.max_upload_bytes:
             self.set_header("Connection", "close")
@@ -153,9 +159,11 @@ class SubmissionsHandler(_Base):
     async def post(self) -> None:
         if self.refusal is not None:
             raise self.refusal
-        assert self.upload is not None
         try:
-            receipt = await asyncio.to_thread(submit, self.context, learner=self.who, item_id=self.item_id, upload=self.upload)
+            if self.upload is None:
+                receipt = await asyncio.to_thread(submit_assignment, self.context, learner=self.who, item_id=self.item_id)
+            else:
+                receipt = await asyncio.to_thread(submit, self.context, learner=self.who, item_id=self.item_id, upload=self.upload)
         except BadSubmission as error:
             raise Refusal(400, str(error)) from None
         except AttemptLimitReached as limit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,12 @@ class GradingSettings:
     max_tries: int = 3
     poll_seconds: float = 0.5
     delivery_seconds: float = 2.0
+    # nbgrader courses graded here: course id -> {"root": course folder, "uid": the uid that owns it (0: leave)}.
+    courses: dict[str, dict[str, object]] = field(default_factory=dict)
+    exchange_inbound_dir: str = ""  # <course>/<learner>/ inbounds (contracts.exchange)
+    nbgrader: str = "nbgrader"
+    # What nbgrader's kernels need to run in the sandboxed grading kernel (JUPYTER_PATH, its settings).
+    nbgrader_env: dict[str, str] = field(default_factory=dict)
     # Who may see the queue, regrade and change limits besides hub admins (hub services, e.g. the lab's CLI).
     admin_services: frozenset[str] = frozenset({"practicum-lab"})
 
@@ -89,6 +96,10 @@ class GradingSettings:
             max_tries=int(get("MAX_TRIES", "3")),
             poll_seconds=float(get("POLL_SECONDS", "0.5")),
             delivery_seconds=float(get("DELIVERY_SECONDS", "2")),
+            courses=json.loads(get("COURSES") or "{}"),
+            exchange_inbound_dir=get("EXCHANGE_INBOUND"),
+            nbgrader=get("NBGRADER") or "nbgrader",
+            nbgrader_env=json.loads(get("NBGRADER_ENV") or "{}"),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -112,4 +123,8 @@ class GradingSettings:
             ENV_PREFIX + "MAX_TRIES": str(self.max_tries),
             ENV_PREFIX + "POLL_SECONDS": str(self.poll_seconds),
             ENV_PREFIX + "DELIVERY_SECONDS": str(self.delivery_seconds),
+            ENV_PREFIX + "COURSES": json.dumps(self.courses),
+            ENV_PREFIX + "EXCHANGE_INBOUND": self.exchange_inbound_dir,
+            ENV_PREFIX + "NBGRADER": self.nbgrader,
+            ENV_PREFIX + "NBGRADER_ENV": json.dumps(self.nbgrader_env),
         }

@@ -10,17 +10,21 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 from practicum import __version__
+from practicum.contracts.grade_result import GradeResult, ItemKind
+from practicum.graders.autograde import AutogradeError
 from practicum.graders.mlflow_records import GRADING_ID_TAG
 from practicum.graders.project_grading import grade_model
 
 from . import queue
 from .archives import BadSubmission, unpack_submission
+from .assignments import assignment_feedback, grade_assignment
 from .context import GradingContext
 from .feedback import learner_feedback
-from .items import item_named
+from .items import GradableItem, item_named
 
 log = logging.getLogger("practicum.grading")
 
@@ -46,6 +50,8 @@ def grade_next(context: GradingContext, worker: str, *, grading_id: str | None =
 
 def grade_claimed(context: GradingContext, claimed: queue.Claim) -> bool:
     item = item_named(context.items, claimed.item_id)
+    if item.kind is ItemKind.ASSIGNMENT:
+        return _grade_assignment(context, claimed, item)
     settings = context.settings
     with tempfile.TemporaryDirectory(prefix="practicum-submission-") as tmp:
         try:
@@ -67,6 +73,22 @@ def grade_claimed(context: GradingContext, claimed: queue.Claim) -> bool:
     if not recorded:
         log.info("grading %s was recorded by another try; this one's result is dropped", claimed.grading_id)
     return recorded
+
+
+def _grade_assignment(context: GradingContext, claimed: queue.Claim, item: GradableItem) -> bool:
+    url = feedback_url(context, claimed.grading_id)
+    try:
+        result = grade_assignment(context.settings, item, claimed.learner, context.store.verified_path(claimed.blob), claimed.grading_id)
+        result = result.model_copy(update={"feedback_url": url})
+        feedback = assignment_feedback(claimed.grading_id, item, result)
+    except AutogradeError as error:  # the notebook's fault (not JSON, too big, too slow): a result with no points
+        now = datetime.now(UTC)
+        result = GradeResult(
+            submission_id=claimed.grading_id, learner=claimed.learner, kind=ItemKind.ASSIGNMENT, item_id=item.item_id,
+            course_id=item.course_id, passed=False, score=0.0, grader_version=__version__, started_at=now, finished_at=now, feedback_url=url,
+        )
+        feedback = assignment_feedback(claimed.grading_id, item, result).model_copy(update={"error": str(error).splitlines()[0][:300]})
+    return queue.finish(context.engine, claimed, grade_result=result.to_json(), feedback=feedback.to_json())
 
 
 def feedback_url(context: GradingContext, grading_id: str) -> str | None:

@@ -24,10 +24,13 @@ def add_grading_commands(sub: argparse._SubParsersAction, common: argparse.Argum
         "before the answer comes, queued, run in the grading sandbox on the hidden test split and scored with the project's "
         "protocol; the feedback (targets met or missed, by how much, figures) appears on your feedback page and in the LMS. "
         "Each grading uses one of your attempts (per day and in total; the answer says how many are left).",
-        epilog="Example (in a sandbox terminal): practicum submit glucose_cgm_forecasting ./my_model --notebook work.ipynb --wait",
+        epilog="Examples (in a sandbox terminal):\n  practicum submit glucose_cgm_forecasting ./my_model --notebook work.ipynb --wait\n"
+        "  nbgrader submit welcome --course intro_medical_ai && practicum submit intro_medical_ai/welcome --wait",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    submit.add_argument("project", help="project id (e.g. glucose_cgm_forecasting)")
-    submit.add_argument("model", type=Path, help="an MLflow pyfunc model folder (mlflow.pyfunc.save_model)")
+    submit.add_argument("project", help="project id (e.g. glucose_cgm_forecasting), or COURSE/ASSIGNMENT of an nbgrader course")
+    submit.add_argument("model", type=Path, nargs="?", help="a project's MLflow pyfunc model folder (mlflow.pyfunc.save_model); "
+                        "none for an assignment: your newest `nbgrader submit` of it is graded")
     submit.add_argument("--notebook", type=Path, help="your notebook, kept with the submission")
     submit.add_argument("--wait", action="store_true", help="wait for the grading and print its feedback")
     _connection_options(submit)
@@ -134,7 +137,12 @@ def feedback_lines(view: dict[str, Any]) -> list[str]:
 
 def cmd_submit(args: argparse.Namespace) -> int:
     with _client(args) as client:
-        receipt = _calling(client.submit_project, args.project, args.model, args.notebook)
+        if "/" in args.project:
+            receipt = _calling(client.submit_assignment, args.project)
+        elif args.model is None:
+            raise LabError(f"give the model folder to submit for {args.project} (practicum submit {args.project} MODEL_DIR)")
+        else:
+            receipt = _calling(client.submit_project, args.project, args.model, args.notebook)
         left = receipt["attempts_left"]
         lines = [f"submitted {args.project}: grading {receipt['grading_id']} queued "
                  f"(attempts left today: {_count(left['today'])}, in total: {_count(left['total'])})",

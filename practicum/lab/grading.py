@@ -16,7 +16,8 @@ from practicum.lms_api.services import catalog
 from practicum.lms_api.services.tokens import create_token
 from practicum.lms_api.tokens import Scope, hash_token
 
-from .layout import REPO_ROOT, StateLayout
+from . import sandboxes
+from .layout import REPO_ROOT, StateLayout, venv_bin
 from .secrets import LabSecrets
 
 LMS_TOKEN_NAME = "grading-service"
@@ -54,10 +55,13 @@ def results_token(layout: StateLayout) -> str:
 
 
 def grading_environment(
-    layout: StateLayout, secrets: LabSecrets, *, public_datasets: Path, sandbox: str, mlflow_url: str, lms_url: str, public_url: str
+    layout: StateLayout, secrets: LabSecrets, *, public_datasets: Path, sandbox: str, mlflow_url: str, lms_url: str, public_url: str,
+    course_ids: list[str],
 ) -> dict[str, str]:
     """What the hub gives the grading service: the lab's build (hidden split beside the public one), MLflow
-    as its admin, the LMS with its own token."""
+    as its admin, the LMS with its own token, and the courses whose assignments it autogrades (with the
+    sandboxed grading kernel, as `practicum autograde` does)."""
+    sandboxed = sandbox == "bubblewrap"
     settings = GradingSettings(
         state_dir=layout.grading,
         database_url=f"sqlite:///{layout.grading / 'grading.sqlite'}",
@@ -69,5 +73,12 @@ def grading_environment(
         lms_url=lms_url,
         lms_token=results_token(layout),
         public_url=public_url,
+        courses={
+            course_id: {"root": str(layout.courses / course_id), "uid": sandboxes.course_uid(layout, course_id) if sandboxed else 0}
+            for course_id in course_ids
+        },
+        exchange_inbound_dir=str(layout.exchange_inbound),
+        nbgrader=str(venv_bin() / "nbgrader"),
+        nbgrader_env=sandboxes.grading_environment(layout) if sandboxed else {},
     )
     return {**settings.to_env(), "MLFLOW_TRACKING_USERNAME": MLFLOW_ADMIN_USERNAME, "MLFLOW_TRACKING_PASSWORD": secrets.mlflow_admin_password}

@@ -58,3 +58,49 @@ def test_a_learner_submits_from_the_sandbox_and_the_result_reaches_the_lms(share
     assert row is not None, shared_lab.cli("grading", "queue").stdout
     queue = json.loads(shared_lab.cli("grading", "queue", "--json").stdout)
     assert queue["undelivered_results"] == 0 and queue["counts"].get("done", 0) >= 1
+
+
+ASSIGNMENT_CELL = """
+import json, subprocess
+done = subprocess.run(["practicum", "submit", "intro_medical_ai/welcome", "--wait", "--json"], capture_output=True, text=True)
+print(json.dumps({"rc": done.returncode, "stdout": done.stdout, "stderr": done.stderr[-2000:]}))
+"""
+
+
+def hidden_test_lines() -> list[str]:
+    from practicum.lab.layout import REPO_ROOT
+
+    notebook = json.loads((REPO_ROOT / "courses" / "intro_medical_ai" / "source" / "welcome" / "welcome.ipynb").read_text())
+    lines = []
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"])
+        if "BEGIN HIDDEN TESTS" in source:
+            hidden = source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
+            lines += [line.strip() for line in hidden.splitlines() if line.strip()]
+    assert lines
+    return lines
+
+
+def test_an_nbgrader_submission_is_graded_by_the_service_with_full_marks_and_no_hidden_test_shown(shared_lab):
+    from practicum.demo import SOLVE_AND_SUBMIT_CELL, WELCOME_SOLUTION
+
+    with HubClient(shared_lab.state.hub_api_url, shared_lab.state.public_url, shared_lab.token) as hub:
+        hub.ensure_user("jun")
+        hub.add_to_group("nbgrader-intro_medical_ai", ["jun"])
+        hub.start_server("jun")
+        try:
+            solved = hub.run_code("jun", SOLVE_AND_SUBMIT_CELL % {"course": "intro_medical_ai", "assignment": "welcome",
+                                                                   "solution": WELCOME_SOLUTION}, timeout=180)
+            assert solved.ok, solved.error
+            ran = hub.run_code("jun", ASSIGNMENT_CELL, timeout=400)
+            assert ran.ok, ran.error
+        finally:
+            hub.stop_server("jun")
+    outcome = last_json(ran.stdout)
+    assert outcome["stdout"], outcome["stderr"]
+    answer = json.loads(outcome["stdout"])
+    feedback = answer["grading"]["feedback"]
+    assert feedback["error"] is None and feedback["passed"] and outcome["rc"] == 0
+    assert feedback["metrics"]["points"] == feedback["metrics"]["max_points"] == 2
+    shown = json.dumps(answer)
+    assert not [line for line in hidden_test_lines() if line in shown]
