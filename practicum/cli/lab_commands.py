@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -44,12 +45,18 @@ def _warn_without_datasets(settings: LabSettings) -> None:
         console.print(f"[yellow]note:[/yellow] {folder.parent} has no hidden/ test split: learners' submissions cannot be graded.")
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from practicum.lab.up import serve_lab, start_lab
 
     settings = _settings_from(args)
     started = time.monotonic()
     _warn_without_datasets(settings)
+    # SIGTERM while starting (`practicum down`, a timeout) unwinds start_lab, which stops what it started.
+    signal.signal(signal.SIGTERM, _interrupt)
     with console.status("Starting the lab ...") as status:
 
         def progress(name: str, health: ServiceHealth | None, seconds: float) -> None:
