@@ -1,6 +1,6 @@
-"""One grading, as any worker runs it (a local worker process, a Celery worker, a Kubernetes Job):
-claim it, unpack the stored archive, grade the model in the grading sandbox, record the MLflow run,
-the result, the learner's feedback and the LMS delivery.
+"""One grading, as any worker runs it (a local worker process, or a Celery worker: on Kubernetes the
+grading-worker pods): claim it, unpack the stored archive, grade the model in the grading sandbox (or
+autograde the assignment), record the MLflow run, the result, the learner's feedback and the LMS delivery.
 
 The learner's code runs only in the sandbox ``grade_model`` starts; this process holds the lease.
 """
