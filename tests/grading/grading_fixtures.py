@@ -19,6 +19,7 @@ from practicum.grading.archives import pack_submission
 from practicum.grading.context import GradingContext
 from practicum.grading.intake import Receipt, receive, submit
 from practicum.grading.settings import GradingSettings
+from practicum.sandbox.cgroups import sweep_stale
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = "ehr_complication_risk"
@@ -100,3 +101,29 @@ def running_lms_stand_in() -> Iterator[LmsStandIn]:
     thread.start()
     yield stand_in
     server.shutdown()
+
+
+def sandbox_cgroup_names() -> set[str]:
+    """The grading and scoring cgroups under this process's own (memory or v2) cgroup."""
+    names: set[str] = set()
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controllers not in ("memory", ""):
+            continue
+        mount = Path("/sys/fs/cgroup/memory") if controllers == "memory" else Path("/sys/fs/cgroup")
+        parent = mount / path.lstrip("/") / "practicum"
+        if parent.is_dir():
+            names |= {p.name for p in parent.iterdir() if p.is_dir() and p.name.startswith(("grading-", "scoring-"))}
+    return names
+
+
+@contextmanager
+def sweeping_killed_sandboxes() -> Iterator[None]:
+    """A worker SIGKILLed mid-grade cannot remove its sandbox's cgroup: remove the ones made meanwhile
+    and left behind (other suites check that none is)."""
+    before = sandbox_cgroup_names()
+    try:
+        yield
+    finally:
+        for name in sandbox_cgroup_names() - before:
+            sweep_stale(name)

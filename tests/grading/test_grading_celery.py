@@ -11,7 +11,7 @@ import time
 import uuid
 
 import pytest
-from grading_fixtures import settings_for, submit_bytes
+from grading_fixtures import settings_for, submit_bytes, sweeping_killed_sandboxes
 from sqlalchemy import func, select
 
 from practicum.grading.celery_tasks import publish
@@ -65,7 +65,11 @@ def wait_for(condition, timeout: float, what: str, log_path) -> None:
 
 
 def test_celery_workers_grade_what_the_intake_publishes_and_a_killed_one_loses_nothing(celery_context, model_archive, tmp_path):
-    context = celery_context
+    with sweeping_killed_sandboxes():
+        _grade_through_celery_and_kill_a_worker(celery_context, model_archive, tmp_path)
+
+
+def _grade_through_celery_and_kill_a_worker(context, model_archive, tmp_path) -> None:
     log_path = tmp_path / "worker.log"
     log = open(log_path, "ab")
     worker = start_worker(context, log)

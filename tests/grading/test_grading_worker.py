@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 
-from grading_fixtures import submit_bytes
+from grading_fixtures import submit_bytes, sweeping_killed_sandboxes
 from mlflow.tracking import MlflowClient
 from sqlalchemy import func, select
 
@@ -89,6 +89,11 @@ def test_the_outbox_waits_while_the_lms_is_down_and_delivers_once(tmp_path, smal
 
 
 def test_a_worker_killed_mid_grade_is_replaced_and_the_grading_recorded_once(context, model_archive):
+    with sweeping_killed_sandboxes():
+        _kill_a_worker_mid_grade(context, model_archive)
+
+
+def _kill_a_worker_mid_grade(context, model_archive) -> None:
     receipt = submit_bytes(context, model_archive)
     env = {**os.environ, **context.settings.to_env()}
     worker = subprocess.Popen([sys.executable, "-m", "practicum.grading", "worker"], env=env, start_new_session=True)
