@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from practicum.contracts.grade_result import GradeResult
 from practicum.graders.delivery import DeliveryError, post_result
@@ -59,5 +59,5 @@ def deliver_pending(context: GradingContext, *, limit: int = 50, now: float | No
                     .values(tries=row.tries + 1, next_attempt_at=time.time() + wait, last_error=error[:500])
                 )
     with transaction(context.engine) as connection:
-        waiting = len(connection.execute(select(outbox.c.grading_id).where(outbox.c.delivered_at.is_(None))).all())
+        waiting = connection.execute(select(func.count()).select_from(outbox).where(outbox.c.delivered_at.is_(None))).scalar_one()
     return DeliveryRound(delivered=delivered, waiting=waiting)

@@ -87,7 +87,3 @@ def give_up_or_retry(engine: Engine, claimed: Claim, max_tries: int, error: str)
         )
     return state
 
-
-def pending_count(engine: Engine) -> int:
-    with transaction(engine) as connection:
-        return len(connection.execute(select(gradings.c.id).where(gradings.c.state.in_(("queued", "running")))).all())

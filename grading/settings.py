@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from practicum.sandbox.limits import MIB
 
@@ -53,8 +54,6 @@ class GradingSettings:
 
     @property
     def listen(self) -> tuple[str, int]:
-        from urllib.parse import urlsplit
-
         parts = urlsplit(self.listen_url)
         return parts.hostname or "127.0.0.1", parts.port or 80
 
