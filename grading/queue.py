@@ -86,4 +86,3 @@ def give_up_or_retry(engine: Engine, claimed: Claim, max_tries: int, error: str)
             .values(state=state, lease_until=None, error=error[:500], finished_at=datetime.now(UTC) if state == "failed" else None)
         )
     return state
-
