@@ -58,6 +58,18 @@ def test_a_learner_submits_from_the_sandbox_and_the_result_reaches_the_lms(share
     assert row is not None, shared_lab.cli("grading", "queue").stdout
     queue = json.loads(shared_lab.cli("grading", "queue", "--json").stdout)
     assert queue["undelivered_results"] == 0 and queue["counts"].get("done", 0) >= 1
+    # The instructor's commands, as the README shows them (the lab's own token by default).
+    limit = shared_lab.cli("grading", "limit", "ehr_complication_risk", "--total", "20", "--per-day", "5", "--json")
+    assert limit.returncode == 0 and json.loads(limit.stdout) == {"item_id": "ehr_complication_risk", "total": 20, "per_day": 5}
+    submission_id = answer["receipt"]["submission_id"]
+    regraded = shared_lab.cli("grading", "regrade", "--submission", submission_id, "--json")
+    assert regraded.returncode == 0 and json.loads(regraded.stdout) == {"queued": [f"{submission_id}.regrade-1"]}
+    deadline = time.monotonic() + 120  # graded before the session's lab stops (nothing left running)
+    while json.loads(shared_lab.cli("grading", "queue", "--json").stdout)["gradings"] and time.monotonic() < deadline:
+        time.sleep(1)
+    assert json.loads(shared_lab.cli("grading", "queue", "--json").stdout)["counts"].get("done", 0) >= 2
+    unknown = shared_lab.cli("grading", "regrade", "--submission", "nope")
+    assert unknown.returncode == 2 and "no submission nope" in unknown.stderr
 
 
 ASSIGNMENT_CELL = """
