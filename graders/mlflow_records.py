@@ -1,13 +1,17 @@
 """Record an evaluation as an MLflow run: metrics, target verdicts, parameters, plots, provenance.
 
 Graded runs live in one experiment per learner and project, ``grading/<project>/<learner>``, that
-only the grader writes: on a tracking server with MLflow's basic-auth app the grader signs in as
-MLflow's admin (``MLFLOW_TRACKING_USERNAME`` / ``MLFLOW_TRACKING_PASSWORD``), creates the experiment
-and grants the learner's MLflow user READ on it and nothing more. Learners (through the gateway,
-``practicum.tracking``) can neither create a ``grading/`` experiment nor write to one.
+only the grader writes and no learner reads: on a tracking server with MLflow's basic-auth app the
+grader signs in as MLflow's admin (``MLFLOW_TRACKING_USERNAME`` / ``MLFLOW_TRACKING_PASSWORD``), creates
+the experiment and takes away any permission the learner's MLflow user holds on it. A graded run keeps
+full-precision metrics, ``evaluation.json`` and per-point plots (the Clarke grid's points are the
+hidden references): read across attempts that is an oracle of the hidden labels, so it is the
+instructor's record; the learner's view is the grading service's rounded, aggregate-only feedback.
+Learners (through the gateway, ``practicum.tracking``) can neither create a ``grading/`` experiment
+nor read or write one.
 
 A tracking URI without a server (``sqlite:///``, ``file:``) or a server without the auth app (its
-``/api/2.0/mlflow/users/current`` answers 404) has no users to grant: runs are recorded, grants skipped.
+``/api/2.0/mlflow/users/current`` answers 404) has no users: runs are recorded, permissions skipped.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import secrets
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -70,7 +73,7 @@ def record_evaluation(
     (1/0) and ``target.<m>.margin``, plus a tag with the threshold and direction.
 
     With ``learner``, ``experiment`` must be that learner's (``grading_experiment(project, learner)``)
-    and the learner is granted READ on it (their MLflow user is created if missing).
+    and whatever permission the learner holds on it is taken away.
     """
     if learner is not None and not _names_learner(experiment, learner):
         raise ValueError(f"{experiment!r} is not {learner!r}'s grading experiment: use grading_experiment(project, learner)")
@@ -78,7 +81,7 @@ def record_evaluation(
     auth = _auth_api(tracking_uri)
     experiment_id = _experiment_id(client, experiment, seal_key=_seal_key(tracking_uri) if auth else None)
     if auth is not None and learner is not None:
-        _grant_read_only(auth, learner, experiment_id)
+        _withhold_from_learner(auth, learner, experiment_id)
     _delete_earlier_tries(client, experiment_id, tags.get(GRADING_ID_TAG))
     run = client.create_run(experiment_id, run_name=run_name, tags={k: str(v)[:TAG_LIMIT] for k, v in tags.items()})
     run_id = run.info.run_id
@@ -135,16 +138,6 @@ class _AdminApi:
     def call(self, method: str, endpoint: str, **kwargs: Any) -> dict[str, Any]:
         response = verify_rest_response(http_request(self.creds, endpoint, method, **kwargs), endpoint)
         return response.json() if response.content else {}
-
-    def get_user(self, username: str) -> None:
-        self.call("GET", "/api/2.0/mlflow/users/get", params={"username": username})
-
-    def create_user(self, username: str, password: str) -> None:
-        self.call("POST", "/api/2.0/mlflow/users/create", json={"username": username, "password": password})
-
-    def grant_user_permission(self, username: str, resource_type: str, resource_id: str, permission: str) -> None:
-        body = {"username": username, "resource_type": resource_type, "resource_id": resource_id, "permission": permission}
-        self.call("POST", "/api/3.0/mlflow/users/permissions/grant", json=body)
 
     def revoke_user_permission(self, username: str, resource_type: str, resource_id: str) -> None:
         body = {"username": username, "resource_type": resource_type, "resource_id": resource_id}
@@ -211,25 +204,14 @@ def _check_seal(experiment: Experiment, key: bytes) -> None:
         )
 
 
-def _grant_read_only(auth: _AdminApi, learner: str, experiment_id: str) -> None:
-    """READ for ``learner`` on the experiment: whatever they held there before becomes READ."""
+def _withhold_from_learner(auth: _AdminApi, learner: str, experiment_id: str) -> None:
+    """No permission for ``learner`` on their grading experiment (the server's default is NO_PERMISSIONS):
+    a grant made by hand, or by an earlier version of the grader, is revoked."""
     try:
-        auth.get_user(learner)
-    except MlflowException as exc:
-        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
-            raise
-        try:
-            # Nobody signs in with this password: the gateway sets its own on the learner's first visit.
-            auth.create_user(learner, secrets.token_urlsafe(32))
-        except MlflowException as again:
-            if again.error_code != "RESOURCE_ALREADY_EXISTS":
-                raise
-    try:
-        auth.grant_user_permission(learner, "experiment", experiment_id, "READ")
-    except MlflowException as exc:
-        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
-            raise
         held = auth.user_permission(learner, "experiment", experiment_id)
-        if held != "READ":
-            auth.revoke_user_permission(learner, "experiment", experiment_id)
-            auth.grant_user_permission(learner, "experiment", experiment_id, "READ")
+    except MlflowException as exc:
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":  # no such user, or no permission row: nothing to take
+            return
+        raise
+    if held and held != "NO_PERMISSIONS":
+        auth.revoke_user_permission(learner, "experiment", experiment_id)

@@ -102,5 +102,9 @@ class GradingClient:
         body = {"submission_id": submission_id} if submission_id else {"item_id": item_id}
         return list(self._call("POST", "regrade", json=body)["queued"])
 
+    def redeliver(self, grading_ids: list[str] | None = None) -> list[str]:
+        body = {"grading_ids": grading_ids} if grading_ids else {}
+        return list(self._call("POST", "redeliver", json=body)["redelivering"])
+
     def set_limit(self, item_id: str, *, total: int | None, per_day: int | None) -> dict[str, Any]:
         return self._call("PUT", f"limits/{item_id}", json={"total": total, "per_day": per_day})

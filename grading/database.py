@@ -105,6 +105,8 @@ outbox = Table(
     Column("next_attempt_at", Float, nullable=False),
     Column("delivered_at", UTCDateTime()),
     Column("last_error", String(500)),
+    # The LMS refused it (a 4xx): held, not retried, until an instructor redelivers it.
+    Column("refused_at", UTCDateTime()),
     Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
 )
 

@@ -1,4 +1,4 @@
-"""The instructor's (hub admin's) controls: see the queue, regrade, change an item's attempt limit."""
+"""The instructor's (hub admin's) controls: see the queue, regrade, redeliver refused results, change an item's attempt limit."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from . import outbox as lms_outbox
 from .attempts import AttemptLimit, set_limit
 from .context import GradingContext
 from .database import gradings, outbox, submissions, transaction
@@ -23,11 +24,21 @@ def queue_view(context: GradingContext) -> dict[str, Any]:
             .where(gradings.c.state.in_(("queued", "running", "failed")))
             .order_by(gradings.c.queued_at)
         ).all()
-        undelivered = connection.execute(select(func.count()).select_from(outbox).where(outbox.c.delivered_at.is_(None))).scalar_one()
+        deliveries = lms_outbox.outbox_counts(connection)
+        refused = connection.execute(
+            select(outbox.c.grading_id, outbox.c.refused_at, outbox.c.last_error, submissions.c.learner, submissions.c.item_id)
+            .join(gradings, gradings.c.id == outbox.c.grading_id).join(submissions, submissions.c.id == gradings.c.submission_id)
+            .where(outbox.c.delivered_at.is_(None), outbox.c.refused_at.is_not(None))
+            .order_by(outbox.c.refused_at)
+        ).all()
         counts = dict(connection.execute(select(gradings.c.state, func.count()).group_by(gradings.c.state)).all())
     return {
         "counts": counts,
-        "undelivered_results": undelivered,
+        "undelivered_results": deliveries["waiting"] + deliveries["refused"],
+        "refused_deliveries": [
+            {"grading_id": r.grading_id, "learner": r.learner, "item_id": r.item_id, "refused_at": r.refused_at.isoformat(), "error": r.last_error}
+            for r in refused
+        ],
         "gradings": [
             {"grading_id": r.id, "state": r.state, "tries": r.tries, "worker": r.worker, "queued_at": r.queued_at.isoformat(),
              "error": r.error, "learner": r.learner, "item_id": r.item_id}
@@ -69,3 +80,9 @@ def set_attempt_limit(context: GradingContext, item_id: str, limit: AttemptLimit
     item_named(context.items, item_id)
     with transaction(context.engine) as connection:
         set_limit(connection, item_id, limit, by=by, now=datetime.now(UTC))
+
+
+def redeliver(context: GradingContext, grading_ids: list[str] | None = None) -> list[str]:
+    """Send results the LMS refused again (the named ones, or all): after the LMS was fixed."""
+    with transaction(context.engine) as connection:
+        return lms_outbox.redeliver(connection, grading_ids)

@@ -1,5 +1,5 @@
 """The grading service as a JupyterHub service (``/services/grading/``): the intake, the learner's
-feedback, and the instructor's queue, regrades and attempt limits.
+feedback, and the instructor's queue, regrades, redeliveries and attempt limits.
 
 Who is asking comes from JupyterHub (``HubOAuth``): the learner's server token (``practicum submit``
 in the sandbox sends ``$JUPYTERHUB_API_TOKEN``), or the service's OAuth cookie in a browser. A learner
@@ -10,8 +10,9 @@ sees only their own submissions; hub admins and the lab's own service (``admin_s
     GET  /submissions               the caller's submissions and their gradings
     GET  /attempts/ID               the caller's attempts left at ID
     GET  /gradings/GID              feedback (HTML; JSON with Accept: application/json)
-    GET  /queue                     (admin) gradings not done, and failed ones
+    GET  /queue                     (admin) gradings not done, failed ones, results the LMS refused
     POST /regrade                   (admin) {"submission_id": ...} or {"item_id": ...}
+    POST /redeliver                 (admin) {"grading_ids": [...]} or {} (every refused result) -> 202 | 404
     PUT  /limits/ID                 (admin) {"total": n|null, "per_day": n|null}
 """
 
@@ -229,6 +230,19 @@ class RegradeHandler(_Base):
         self.json(202, {"queued": queued})
 
 
+class RedeliverHandler(_Base):
+    async def post(self) -> None:
+        await self.admin()
+        named = self.body_json().get("grading_ids")
+        if named is not None and (not isinstance(named, list) or not all(isinstance(g, str) for g in named)):
+            raise Refusal(400, "grading_ids must be a list of grading ids (or omitted: every refused delivery)")
+        try:
+            chosen = await asyncio.to_thread(instructor.redeliver, self.context, named)
+        except LookupError as error:
+            raise Refusal(404, str(error)) from None
+        self.json(202, {"redelivering": chosen})
+
+
 class LimitsHandler(_Base):
     async def put(self, item_id: str) -> None:
         by = await self.admin()
@@ -271,6 +285,7 @@ def make_app(service: Service) -> web.Application:
             (prefix + r"gradings/([^/]+)", GradingHandler, args),
             (prefix + "queue", QueueHandler, args),
             (prefix + "regrade", RegradeHandler, args),
+            (prefix + "redeliver", RedeliverHandler, args),
             (prefix + r"limits/([^/]+)", LimitsHandler, args),
         ],
         hub_auth=service.hub_auth,

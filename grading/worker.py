@@ -1,7 +1,9 @@
 """The embedded default's workers: processes that poll the queue table and grade what they claim.
 
 ``python -m practicum.grading worker`` is one; the service keeps ``workers`` of them running (and
-starts a new one when one dies: its grading is claimed again once its lease runs out).
+starts a new one when one dies: its grading is claimed again once its lease runs out). Each worker
+names the cgroups of its sandboxes after itself (``$PRACTICUM_CGROUP_OWNER``), so the pool removes
+what a killed worker's sandboxes left behind, processes included.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import sys
 import threading
 import time
 import uuid
+
+from practicum.sandbox.cgroups import OWNER_ENV, sweep_owned
 
 from .context import GradingContext
 from .settings import GradingSettings
@@ -59,16 +63,21 @@ class LocalPool:
     def __init__(self, settings: GradingSettings, size: int) -> None:
         self._env = {**os.environ, **settings.to_env()}
         self._size = size
-        self._processes: list[subprocess.Popen[bytes]] = []
+        self._processes: dict[subprocess.Popen[bytes], str] = {}  # worker -> its cgroup owner tag
 
     def keep_alive(self) -> None:
-        for process in [p for p in self._processes if p.poll() is not None]:
-            log.warning("grading worker %d exited with %s; starting another", process.pid, process.returncode)
-            self._processes.remove(process)
+        self.reap()
         while len(self._processes) < self._size:
-            self._processes.append(
-                subprocess.Popen([sys.executable, "-m", "practicum.grading", "worker"], env=self._env, start_new_session=True)
-            )
+            owner = f"worker-{uuid.uuid4().hex[:10]}"
+            process = subprocess.Popen([sys.executable, "-m", "practicum.grading", "worker"], env={**self._env, OWNER_ENV: owner},
+                                       start_new_session=True)
+            self._processes[process] = owner
+
+    def reap(self) -> None:
+        """Forget the workers that exited, removing what their sandboxes left."""
+        for process, owner in [(p, o) for p, o in self._processes.items() if p.poll() is not None]:
+            log.warning("grading worker %d exited with %s", process.pid, process.returncode)
+            self._forget(process, owner)
 
     @property
     def pids(self) -> list[int]:
@@ -79,10 +88,20 @@ class LocalPool:
             if process.poll() is None:
                 process.terminate()
         deadline = time.monotonic() + timeout
-        for process in self._processes:
+        for process, owner in list(self._processes.items()):
             try:
                 process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        self._processes.clear()
+            self._forget(process, owner)
+
+    def _forget(self, process: subprocess.Popen[bytes], owner: str) -> None:
+        del self._processes[process]
+        try:
+            left = sweep_owned(owner)
+        except Exception:  # a cgroup that will not go is logged; the next worker starts regardless
+            log.exception("cannot remove the cgroups grading worker %d left", process.pid)
+            return
+        if left:
+            log.warning("removed %d sandbox cgroup(s) grading worker %d left behind: %s", len(left), process.pid, ", ".join(left))

@@ -41,7 +41,7 @@ def add_grading_commands(sub: argparse._SubParsersAction, common: argparse.Argum
     _connection_options(submissions)
     submissions.set_defaults(func=cmd_submissions)
 
-    grading = sub.add_parser("grading", parents=[common], help="instructor: the grading queue, regrades, attempt limits",
+    grading = sub.add_parser("grading", parents=[common], help="instructor: the grading queue, regrades, redeliveries, attempt limits",
                              description="Manage the lab's grading service as its administrator (the lab's own token by default).")
     verbs = grading.add_subparsers(dest="grading_command", metavar="COMMAND", required=True)
     queue = verbs.add_parser("queue", parents=[common], help="gradings queued, running or failed, and undelivered results")
@@ -51,12 +51,20 @@ def add_grading_commands(sub: argparse._SubParsersAction, common: argparse.Argum
     target.add_argument("--submission", help="a submission id")
     target.add_argument("--project", help="a project id: each learner's latest submission")
     regrade.set_defaults(func=cmd_regrade)
+    redeliver = verbs.add_parser(
+        "redeliver", parents=[common], help="send results the LMS refused again (after fixing the LMS)",
+        description="A result the LMS refuses (HTTP 4xx: e.g. the item is missing from its catalog, or the grading service's "
+        "token was revoked) is held, not retried; `practicum grading queue` lists it with the LMS's answer. Fix the cause, then "
+        "redeliver the named gradings, or all held ones.",
+    )
+    redeliver.add_argument("gradings", nargs="*", metavar="GRADING_ID", help="grading ids (none: every held result)")
+    redeliver.set_defaults(func=cmd_redeliver)
     limit = verbs.add_parser("limit", parents=[common], help="set a project's attempt limit (overrides its project.yaml)")
     limit.add_argument("project")
     limit.add_argument("--total", type=int, help="attempts in total (omit: no limit)")
     limit.add_argument("--per-day", type=int, help="attempts per UTC day (omit: no limit)")
     limit.set_defaults(func=cmd_limit)
-    for parser in (queue, regrade, limit):
+    for parser in (queue, regrade, redeliver, limit):
         _connection_options(parser, as_lab=True)
 
 
@@ -185,6 +193,9 @@ def cmd_queue(args: argparse.Namespace) -> int:
     lines = [f"by state: {queue['counts']}; results not yet in the LMS: {queue['undelivered_results']}"]
     lines += [f"  {g['state']:<8} try {g['tries']}  {g['learner']:<16} {g['grading_id']}" + (f"  ({g['error']})" if g["error"] else "")
               for g in queue["gradings"]]
+    if queue["refused_deliveries"]:
+        lines.append("refused by the LMS (held; `practicum grading redeliver` once fixed):")
+        lines += [f"  {d['learner']:<16} {d['grading_id']}  {d['error']}" for d in queue["refused_deliveries"]]
     _print(args, queue, lines)
     return 0
 
@@ -193,6 +204,13 @@ def cmd_regrade(args: argparse.Namespace) -> int:
     with _client(args, as_lab=True) as client:
         queued = _calling(client.regrade, submission_id=args.submission, item_id=args.project)
     _print(args, {"queued": queued}, [f"queued {len(queued)} regrade(s)"] + [f"  {g}" for g in queued])
+    return 0
+
+
+def cmd_redeliver(args: argparse.Namespace) -> int:
+    with _client(args, as_lab=True) as client:
+        chosen = _calling(client.redeliver, args.gradings or None)
+    _print(args, {"redelivering": chosen}, [f"redelivering {len(chosen)} result(s)"] + [f"  {g}" for g in chosen])
     return 0
 
 

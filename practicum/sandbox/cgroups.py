@@ -7,6 +7,10 @@ kernel charges a page to the cgroup of the process that first touches it, so fil
 /dev/shm spends the sandbox's memory, not the host's. There is no swap (memsw / swap.max).
 
 Only root or a process given a delegated subtree can create cgroups (``cgroups_available``).
+
+A process started with ``$PRACTICUM_CGROUP_OWNER`` set (a grading worker, by its pool) names every
+cgroup it and its children create ``<name>.<owner>``: when the process is killed before it could
+remove them, whoever started it removes what it left with ``sweep_owned``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import os
 import re
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 CGROUP_ROOT = "/sys/fs/cgroup"
@@ -27,6 +32,8 @@ _REQUIRED = ("memory", "pids")
 _V1_OPTIONAL = ("cpu", "cpuacct", "freezer")
 _V2_PERIOD_US = 100_000
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+OWNER_ENV = "PRACTICUM_CGROUP_OWNER"
+_OWNER = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 class CgroupError(RuntimeError):
@@ -191,7 +198,12 @@ class Cgroup:
 
     @classmethod
     def create(cls, name: str, limits: CgroupLimits) -> Cgroup:
-        """Create ``<own cgroup>/practicum/<name>`` with ``limits``; a name already there is an error."""
+        """Create ``<own cgroup>/practicum/<name>`` (``<name>.<owner>`` under ``$PRACTICUM_CGROUP_OWNER``)
+        with ``limits``; a name already there is an error."""
+        if owner := os.environ.get(OWNER_ENV):
+            if not _OWNER.fullmatch(owner):
+                raise ValueError(f"${OWNER_ENV} must match {_OWNER.pattern}: {owner!r}")
+            name = f"{name}.{owner}"
         if not _NAME.fullmatch(name):
             raise ValueError(f"cgroup name must match {_NAME.pattern}: {name!r}")
         version = _version()
@@ -407,6 +419,17 @@ def sweep_stale(prefix: str) -> list[str]:
     """Kill and remove leftover ``practicum/<prefix>*`` cgroups (after a crash); returns their names."""
     if not _NAME.fullmatch(prefix):
         raise ValueError(f"cgroup name prefix must match {_NAME.pattern}: {prefix!r}")
+    return _sweep(lambda entry: entry.startswith(prefix))
+
+
+def sweep_owned(owner: str) -> list[str]:
+    """Kill and remove the cgroups a process started with ``$PRACTICUM_CGROUP_OWNER=owner`` left behind."""
+    if not _OWNER.fullmatch(owner):
+        raise ValueError(f"cgroup owner must match {_OWNER.pattern}: {owner!r}")
+    return _sweep(lambda entry: entry.endswith(f".{owner}"))
+
+
+def _sweep(chosen: Callable[[str], bool]) -> list[str]:
     version = _version()
     if version is None:
         return []
@@ -417,7 +440,7 @@ def sweep_stale(prefix: str) -> list[str]:
         except FileNotFoundError:
             continue
         for entry in entries:
-            if entry.startswith(prefix) and os.path.isdir(os.path.join(parent, entry)):
+            if chosen(entry) and os.path.isdir(os.path.join(parent, entry)):
                 found.setdefault(entry, []).append((controller, os.path.join(parent, entry)))
     for name, dirs in found.items():
         Cgroup(name, version, tuple(dirs)).remove()

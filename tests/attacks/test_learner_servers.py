@@ -172,7 +172,7 @@ def test_mlflow_identities_hold_between_learners(shared_lab, hub, eve):
     assert seen["read_ann_run"] in (403, 404), seen
     assert seen["tag_ann_run"] in (403, 404), seen
     assert seen["write_into_ann_experiment"] in (403, 404), seen
-    assert seen["read_own_graded_run"] == 200, seen
+    assert seen["read_own_graded_run"] in (403, 404), seen  # full-precision metrics across attempts: a label oracle
     assert seen["forge_own_pass"] in (403, 404), seen
     assert seen["delete_own_graded_run"] in (403, 404), seen
     assert seen["create_grading_experiment"] in (400, 403), seen

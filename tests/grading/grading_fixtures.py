@@ -64,10 +64,12 @@ def tar_of(members: dict[str, bytes], *, links: dict[str, str] | None = None) ->
 
 @dataclass
 class LmsStandIn:
-    """Takes POST /results like the LMS (idempotent by submission id), or answers 503 while down."""
+    """Takes POST /results like the LMS (idempotent by submission id), or answers 503 while down, or
+    ``refusal`` (e.g. 404: the item is not in its catalog) while set."""
 
     url: str = ""
     down: bool = False
+    refusal: int | None = None
     posts: list[dict] = field(default_factory=list)
     stored: dict[str, dict] = field(default_factory=dict)
 
@@ -82,6 +84,8 @@ def running_lms_stand_in() -> Iterator[LmsStandIn]:
             stand_in.posts.append(body)
             if stand_in.down:
                 status = 503
+            elif stand_in.refusal is not None:
+                status = stand_in.refusal
             else:
                 status = 200 if body["submission_id"] in stand_in.stored else 201
                 stand_in.stored.setdefault(body["submission_id"], body)

@@ -70,6 +70,10 @@ def test_a_learner_submits_from_the_sandbox_and_the_result_reaches_the_lms(share
     assert json.loads(shared_lab.cli("grading", "queue", "--json").stdout)["counts"].get("done", 0) >= 2
     unknown = shared_lab.cli("grading", "regrade", "--submission", "nope")
     assert unknown.returncode == 2 and "no submission nope" in unknown.stderr
+    nothing_held = shared_lab.cli("grading", "redeliver", "--json")
+    assert nothing_held.returncode == 0 and json.loads(nothing_held.stdout) == {"redelivering": []}
+    not_held = shared_lab.cli("grading", "redeliver", grading_id)
+    assert not_held.returncode == 2 and f"no refused delivery of {grading_id}" in not_held.stderr
 
 
 ASSIGNMENT_CELL = """

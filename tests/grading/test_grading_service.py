@@ -1,6 +1,7 @@
 """The grading service as the hub runs it (a real process, its local worker pool, the fake hub for
 identities, an LMS stand-in): a learner submits with their server token, reads their own feedback and
-nobody else's; only admins see the queue, regrade and change limits; the result reaches the LMS."""
+nobody else's; only admins see the queue, regrade, redeliver and change limits; the result reaches the LMS, or waits
+in the instructor's queue when the LMS refuses it."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ def service(tmp_path_factory, small_build):
         tokens = SimpleNamespace(
             ada=hub.add_user("ada", "token-of-ada"),
             bo=hub.add_user("bo", "token-of-bo"),
+            cy=hub.add_user("cy", "token-of-cy"),
             lab=hub.add_user("practicum-lab", "token-of-the-lab", kind="service"),
             other_service=hub.add_user("lms", "token-of-the-lms", kind="service"),
         )
@@ -144,3 +146,33 @@ def test_only_admins_see_the_queue_regrade_and_change_limits(service, model_arch
     listed = {g["grading_id"]: g for g in queue["gradings"]}
     assert listed[grading_id]["state"] in ("queued", "running") and listed[grading_id]["learner"] == "bo"
     assert wait_done(service, grading_id, service.tokens.bo)["reason"] == "regrade"
+
+
+def test_a_result_the_lms_refuses_waits_in_the_queue_until_an_admin_redelivers_it(service, model_archive):
+    service.lms.refusal = 422
+    try:
+        receipt = call(service, "POST", "submissions?item=ehr_complication_risk", service.tokens.cy, content=model_archive).json()
+        assert wait_done(service, receipt["grading_id"], service.tokens.cy)["state"] == "done"
+        deadline = time.monotonic() + 30
+        held: list = []
+        while not held and time.monotonic() < deadline:
+            held = [d for d in call(service, "GET", "queue", service.tokens.lab).json()["refused_deliveries"]
+                    if d["grading_id"] == receipt["grading_id"]]
+            time.sleep(0.3)
+        assert held and "HTTP 422" in held[0]["error"] and held[0]["learner"] == "cy"
+        posts = len(service.lms.posts)
+        time.sleep(2)  # several delivery rounds: a refused result is not sent again
+        assert len(service.lms.posts) == posts
+    finally:
+        service.lms.refusal = None
+    for token in (service.tokens.cy, service.tokens.other_service):
+        assert call(service, "POST", "redeliver", token, json={}).status_code == 403
+    assert call(service, "POST", "redeliver", service.tokens.lab, json={"grading_ids": "all"}).status_code == 400
+    assert call(service, "POST", "redeliver", service.tokens.lab, json={"grading_ids": ["nope"]}).status_code == 404
+    answer = call(service, "POST", "redeliver", service.tokens.lab, json={"grading_ids": [receipt["grading_id"]]})
+    assert answer.status_code == 202 and answer.json() == {"redelivering": [receipt["grading_id"]]}
+    deadline = time.monotonic() + 30
+    while receipt["grading_id"] not in service.lms.stored and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert service.lms.stored[receipt["grading_id"]]["learner"] == "cy"
+    assert not call(service, "GET", "queue", service.tokens.lab).json()["refused_deliveries"]

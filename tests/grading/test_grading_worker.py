@@ -6,12 +6,11 @@ from __future__ import annotations
 import base64
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
-from grading_fixtures import submit_bytes, sweeping_killed_sandboxes
+import pytest
+from grading_fixtures import sandbox_cgroup_names, submit_bytes
 from mlflow.tracking import MlflowClient
 from sqlalchemy import func, select
 
@@ -20,7 +19,7 @@ from practicum.grading.database import gradings, outbox, results, transaction
 from practicum.grading.feedback import Feedback
 from practicum.grading.instructor import queue_view, regrade
 from practicum.grading.outbox import deliver_pending
-from practicum.grading.worker import run_worker
+from practicum.grading.worker import LocalPool, run_worker
 
 
 def result_of(context, grading_id: str) -> tuple[GradeResult, Feedback]:
@@ -88,30 +87,74 @@ def test_the_outbox_waits_while_the_lms_is_down_and_delivers_once(tmp_path, smal
     context.close()
 
 
-def test_a_worker_killed_mid_grade_is_replaced_and_the_grading_recorded_once(context, model_archive):
-    with sweeping_killed_sandboxes():
-        _kill_a_worker_mid_grade(context, model_archive)
+def test_a_result_the_lms_refuses_is_held_shown_to_the_instructor_and_redelivered_on_request(tmp_path, small_build, model_archive, lms):
+    from grading_fixtures import settings_for
 
+    from practicum.grading.context import GradingContext
+    from practicum.grading.instructor import redeliver
 
-def _kill_a_worker_mid_grade(context, model_archive) -> None:
+    context = GradingContext(settings_for(tmp_path, small_build, lms_url=lms.url, lms_token="t"))
     receipt = submit_bytes(context, model_archive)
-    env = {**os.environ, **context.settings.to_env()}
-    worker = subprocess.Popen([sys.executable, "-m", "practicum.grading", "worker"], env=env, start_new_session=True)
+    run_worker(context, threading.Event(), once=True)
+    lms.refusal = 404
+    first = deliver_pending(context, now=time.time() + 10_000)
+    assert (first.delivered, first.waiting, first.refused) == (0, 0, 1)
+    for _ in range(3):  # held: not sent again, however late it is
+        assert deliver_pending(context, now=time.time() + 100_000).refused == 1
+    assert len(lms.posts) == 1
+    (held,) = queue_view(context)["refused_deliveries"]
+    assert held["grading_id"] == receipt.grading_id and "HTTP 404" in held["error"] and held["learner"] == "ada"
+    assert queue_view(context)["undelivered_results"] == 1
+    with pytest.raises(LookupError, match="no refused delivery of nope"):
+        redeliver(context, ["nope"])
+    lms.refusal = None
+    assert redeliver(context) == [receipt.grading_id]
+    assert redeliver(context) == []
+    assert deliver_pending(context, now=time.time() + 10).delivered == 1
+    assert list(lms.stored) == [receipt.grading_id] and not queue_view(context)["refused_deliveries"]
+    context.close()
+
+
+def test_an_lms_asking_to_wait_is_retried_not_refused(tmp_path, small_build, model_archive, lms):
+    from grading_fixtures import settings_for
+
+    from practicum.grading.context import GradingContext
+
+    context = GradingContext(settings_for(tmp_path, small_build, lms_url=lms.url, lms_token="t"))
+    submit_bytes(context, model_archive)
+    run_worker(context, threading.Event(), once=True)
+    for status in (429, 408):
+        lms.refusal = status
+        assert deliver_pending(context, now=time.time() + 10_000).waiting == 1
+    lms.refusal = None
+    assert deliver_pending(context, now=time.time() + 10_000).delivered == 1
+    context.close()
+
+
+def test_a_worker_killed_mid_grade_is_replaced_its_sandbox_removed_and_the_grading_recorded_once(context, model_archive):
+    receipt = submit_bytes(context, model_archive)
+    before = sandbox_cgroup_names()
+    pool = LocalPool(context.settings, 1)
+    pool.keep_alive()
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with transaction(context.engine) as connection:
                 state = connection.execute(select(gradings.c.state).where(gradings.c.id == receipt.grading_id)).scalar_one()
-            if state == "running":
+            left = sandbox_cgroup_names() - before
+            if state == "running" and left:
                 break
             time.sleep(0.05)
-        assert state == "running"
-        time.sleep(0.5)  # well into the grading: its sandbox runs
-        os.killpg(worker.pid, signal.SIGKILL)  # the worker and the sandbox it started
-        worker.wait()
+        assert state == "running" and left, "the worker never got its grading into the sandbox"
+        (killed,) = pool.pids
+        os.kill(killed, signal.SIGKILL)  # the worker only: its sandbox lives on, in the cgroup it made
+        while pool.pids:
+            time.sleep(0.05)
+        assert sandbox_cgroup_names() - before, "the killed worker's sandbox cgroup should still be there"
+        pool.reap()  # sees the dead worker (keep_alive would also start another): removes what it left
+        assert not (left & sandbox_cgroup_names())
     finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
+        pool.stop()
     with transaction(context.engine) as connection:
         assert connection.execute(select(func.count()).select_from(results)).scalar_one() == 0
     # Its lease runs out; the next worker takes the grading again.

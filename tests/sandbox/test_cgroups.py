@@ -188,6 +188,31 @@ def test_sweep_stale_removes_leftovers_with_the_prefix_only(make_cgroup):
     assert all(os.path.isdir(folder) for _, folder in keeper.dirs)
 
 
+@real
+def test_cgroups_made_under_an_owner_are_named_after_it_and_swept_with_it(make_cgroup, monkeypatch):
+    monkeypatch.setenv(cgroups.OWNER_ENV, "worker-test1")
+    owned = make_cgroup(CgroupLimits(64 * MIB, 8))
+    monkeypatch.setenv(cgroups.OWNER_ENV, "worker-test2")
+    other = make_cgroup(CgroupLimits(64 * MIB, 8))
+    monkeypatch.delenv(cgroups.OWNER_ENV)
+    plain = make_cgroup(CgroupLimits(64 * MIB, 8))
+    assert owned.name.endswith(".worker-test1") and other.name.endswith(".worker-test2") and "." not in plain.name
+    orphan = popen_in(owned, ["sleep", "30"])
+    assert cgroups.sweep_owned("worker-test1") == [owned.name]
+    assert orphan.wait(timeout=5) == -9
+    assert not any(os.path.exists(folder) for _, folder in owned.dirs)
+    assert all(os.path.isdir(folder) for c in (other, plain) for _, folder in c.dirs)
+
+
+def test_an_owner_tag_that_could_reach_another_cgroup_is_refused(monkeypatch):
+    for bad in ("../x", "a/b", "", "x" * 41, "a.b"):
+        with pytest.raises(ValueError, match="owner"):
+            cgroups.sweep_owned(bad)
+    monkeypatch.setenv(cgroups.OWNER_ENV, "../escape")
+    with pytest.raises(ValueError, match="PRACTICUM_CGROUP_OWNER"):
+        Cgroup.create("x", CgroupLimits(64 * MIB, 8))
+
+
 # --- cgroup v2 logic on plain files -------------------------------------------------------------
 
 V2_FILES = {

@@ -240,38 +240,47 @@ def test_experiment_names_of_other_learners_and_of_the_grader_are_reserved(lab, 
 # --- graded runs -------------------------------------------------------------------------------------
 
 
-def test_a_learner_reads_their_graded_run_but_cannot_change_or_delete_it(lab, graded_run):
-    run_id, experiment_id = graded_run.run_id, graded_run.experiment_id
-    with client(lab, lab.tokens.ana) as ana:
-        seen = ana.get(f"{API}/runs/get", params={"run_id": run_id})
-        assert seen.status_code == 200
-        assert {m["key"]: m["value"] for m in seen.json()["run"]["data"]["metrics"]}["auroc"] == 0.61
-        assert json.loads(ana.get("/get-artifact", params={"path": "evaluation.json", "run_uuid": run_id}).text)["metrics"] == {"auroc": 0.61}
-        assert ana.post(f"{API}/runs/set-tag", json={"run_id": run_id, "key": "practicum.passed", "value": "True"}).status_code == 403
-        assert ana.post(f"{API}/runs/log-metric", json={"run_id": run_id, "key": "auroc", "value": 0.99, "timestamp": 2}).status_code == 403
-        assert ana.post(f"{API}/runs/update", json={"run_id": run_id, "status": "FAILED"}).status_code == 403
-        assert ana.post(f"{API}/runs/delete", json={"run_id": run_id}).status_code == 403
-        assert ana.post(f"{API}/runs/create", json={"experiment_id": experiment_id}).status_code == 403
-        assert ana.post(f"{API}/experiments/delete", json={"experiment_id": experiment_id}).status_code == 403
-        assert ana.post(f"{API}/experiments/set-experiment-tag", json={"experiment_id": experiment_id, "key": "practicum.grading.seal", "value": "x"}).status_code == 403
-        assert ana.put(f"/api/2.0/mlflow-artifacts/artifacts/{experiment_id}/{run_id}/artifacts/evaluation.json", content=b"{}").status_code != 200
-    with client(lab, lab.tokens.bo) as bo:
-        assert bo.get(f"{API}/runs/get", params={"run_id": run_id}).status_code == 403
-        assert bo.post(f"{API}/runs/create", json={"experiment_id": experiment_id}).status_code == 403
-    assert tags_of(lab, run_id)["practicum.passed"] == "False"
+def permission_of(lab, username: str, experiment_id: str) -> str:
     with lab.mlflow.admin() as admin:
         held = admin.get("/api/3.0/mlflow/users/permissions/get",
-                         params={"username": ANA, "resource_type": "experiment", "resource_id": experiment_id}).json()
-    assert held["permission"] == "READ"
+                         params={"username": username, "resource_type": "experiment", "resource_id": experiment_id})
+    return held.json()["permission"] if held.status_code == 200 else "NO_PERMISSIONS"
 
 
-def test_the_grader_grants_read_again_and_nothing_more_on_the_next_attempt(lab, graded_run):
+def test_a_learner_can_neither_read_nor_change_their_graded_run(lab, graded_run):
+    """Full-precision metrics and evaluation.json, read after each attempt, are an oracle of the hidden labels."""
+    run_id, experiment_id = graded_run.run_id, graded_run.experiment_id
+    for token in (lab.tokens.ana, lab.tokens.bo):
+        with client(lab, token) as learner:
+            assert learner.get(f"{API}/runs/get", params={"run_id": run_id}).status_code == 403
+            assert learner.get(f"{API}/experiments/get", params={"experiment_id": experiment_id}).status_code == 403
+            searched = learner.post(f"{API}/runs/search", json={"experiment_ids": [experiment_id]})
+            assert searched.status_code == 403 or not searched.json().get("runs")
+            artifact = learner.get("/get-artifact", params={"path": "evaluation.json", "run_uuid": run_id})
+            assert artifact.status_code != 200 and "0.61" not in artifact.text
+            listed = learner.get(f"/api/2.0/mlflow-artifacts/artifacts/{experiment_id}/{run_id}/artifacts/evaluation.json")
+            assert listed.status_code != 200 and "0.61" not in listed.text
+            assert learner.post(f"{API}/runs/set-tag", json={"run_id": run_id, "key": "practicum.passed", "value": "True"}).status_code == 403
+            assert learner.post(f"{API}/runs/log-metric", json={"run_id": run_id, "key": "auroc", "value": 0.99, "timestamp": 2}).status_code == 403
+            assert learner.post(f"{API}/runs/update", json={"run_id": run_id, "status": "FAILED"}).status_code == 403
+            assert learner.post(f"{API}/runs/delete", json={"run_id": run_id}).status_code == 403
+            assert learner.post(f"{API}/runs/create", json={"experiment_id": experiment_id}).status_code == 403
+            assert learner.post(f"{API}/experiments/delete", json={"experiment_id": experiment_id}).status_code == 403
+            assert learner.post(f"{API}/experiments/set-experiment-tag",
+                                json={"experiment_id": experiment_id, "key": "practicum.grading.seal", "value": "x"}).status_code == 403
+            assert learner.put(f"/api/2.0/mlflow-artifacts/artifacts/{experiment_id}/{run_id}/artifacts/evaluation.json", content=b"{}").status_code != 200
+    assert tags_of(lab, run_id)["practicum.passed"] == "False"
+    assert permission_of(lab, ANA, experiment_id) == "NO_PERMISSIONS"
+
+
+def test_the_grader_takes_back_a_grant_made_by_hand_on_the_next_attempt(lab, graded_run):
+    with client(lab, lab.tokens.ana) as ana:  # Ana's MLflow user exists once she has used the gateway
+        assert ana.get(f"{API}/experiments/search", params={"max_results": 1}).status_code == 200
     with lab.mlflow.admin() as admin:
-        # Say someone widened the learner's grant by hand; the next recording narrows it back to READ.
-        admin.post("/api/3.0/mlflow/users/permissions/revoke",
-                   json={"username": ANA, "resource_type": "experiment", "resource_id": graded_run.experiment_id})
-        admin.post("/api/3.0/mlflow/users/permissions/grant",
-                   json={"username": ANA, "resource_type": "experiment", "resource_id": graded_run.experiment_id, "permission": "EDIT"})
+        granted = admin.post("/api/3.0/mlflow/users/permissions/grant",
+                             json={"username": ANA, "resource_type": "experiment", "resource_id": graded_run.experiment_id, "permission": "READ"})
+        assert granted.status_code == 200, granted.text
+    assert permission_of(lab, ANA, graded_run.experiment_id) == "READ"
     with pytest.MonkeyPatch.context() as mp:
         for key, value in lab.mlflow.admin_env().items():
             mp.setenv(key, value)
@@ -279,10 +288,9 @@ def test_the_grader_grants_read_again_and_nothing_more_on_the_next_attempt(lab, 
             tracking_uri=lab.mlflow.url, experiment=grading_experiment("probe_project", ANA), run_name="ana attempt 2",
             metrics={"auroc": 0.7}, targets=(), params={}, tags={}, evaluation=None, details={}, learner=ANA,
         )
-    with lab.mlflow.admin() as admin:
-        held = admin.get("/api/3.0/mlflow/users/permissions/get",
-                         params={"username": ANA, "resource_type": "experiment", "resource_id": graded_run.experiment_id}).json()
-    assert held["permission"] == "READ"
+    assert permission_of(lab, ANA, graded_run.experiment_id) == "NO_PERMISSIONS"
+    with client(lab, lab.tokens.ana) as ana:
+        assert ana.get(f"{API}/runs/get", params={"run_id": graded_run.run_id}).status_code == 403
 
 
 def test_the_grader_refuses_a_grading_experiment_it_did_not_create(lab):

@@ -45,7 +45,7 @@ def test_a_sqlite_store_records_the_run_and_skips_grants(tmp_path):
     assert record(uri, grading_experiment("p", None), None)
 
 
-def test_a_learner_is_granted_only_their_own_grading_experiment(tmp_path):
+def test_a_learner_is_recorded_only_in_their_own_grading_experiment(tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     with pytest.raises(ValueError, match="grading experiment"):
         record(uri, grading_experiment("p", "ada"), "bob")
