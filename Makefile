@@ -8,9 +8,9 @@ PIP := $(VENV)/bin/python -m pip
 # pip prints a warning for each unused local index entry; they are noise here.
 QUIET_PIP := 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: install datasets up down status demo test bench lint clean
+.PHONY: install bubblewrap chromium datasets up down status demo test bench lint clean
 
-install: $(VENV_STAMP) $(PROXY) bubblewrap
+install: $(VENV_STAMP) $(PROXY) bubblewrap chromium
 
 $(VENV_STAMP): pyproject.toml
 	@echo "==> Python environment in $(VENV)/"
@@ -36,6 +36,16 @@ bubblewrap:
 	    (apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq bubblewrap)) >/dev/null; \
 	  else \
 	    echo "note: bubblewrap is not installed; sandboxes will run unconfined (--sandbox none)"; \
+	  fi; }
+
+# Debian's chromium drives the LMS pages' browser tests (Playwright never downloads a browser here).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "==> chromium (browser tests of the LMS pages)"; \
+	    (apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)) >/dev/null; \
+	  else \
+	    echo "note: chromium is not installed; the LMS pages' browser tests will be skipped"; \
 	  fi; }
 
 # The small default datasets, built once into the lab's state folder (mounted by `practicum up`).
