@@ -1,4 +1,4 @@
-"""De-identify a folder of EHR CSV exports by the HIPAA Safe Harbor method (45 CFR 164.514(b)(2)).
+"""De-identify a folder of EHR CSV exports, in the ``safe-harbor`` or the ``date-shift`` mode.
 
 Two passes over the input, which is only ever read:
 
@@ -6,16 +6,18 @@ Two passes over the input, which is only ever read:
    record lengths) and collect each patient's identifiers from the structured columns -
    they are what the note scrubber looks for;
 2. transform table by table into a staging folder beside the output: drop direct
-   identifiers, pseudonymise ids with HMAC-SHA256, shift dates by the patient's keyed
-   offset, cap ages, cut ZIP codes, scrub free text; then measure k-anonymity on the
+   identifiers, pseudonymise ids with HMAC-SHA256, reduce dates to their year (safe-harbor)
+   or shift them by the patient's keyed offset (date-shift), cap ages, cut ZIP codes, scrub
+   free text; then measure k-anonymity on the
    declared quasi-identifiers, write ``deid_report.json`` and ``schema.json``, and swap the
    staging folder into place. On any error the staging folder is removed and an earlier
    output stays as it was.
 
-A note on the method: Safe Harbor keeps only the year of dates; shifting every date of a
-patient by one secret offset (as MIMIC and most research releases do) keeps intervals and
-seasons usable and removes the true dates, and the offset cannot be recovered without
-the secret. Pseudonyms are keyed hashes kept for linkage (164.514(c) re-identification
+A note on the modes (``modes.py``): HIPAA Safe Harbor (45 CFR 164.514(b)(2)) keeps only the
+year of dates, which is what ``safe-harbor`` does. Shifting every date of a patient by one
+secret offset (as MIMIC and most research releases do) keeps intervals and seasons usable and
+removes the true dates, but it is not Safe Harbor: ``date-shift`` output is a limited data set
+or needs an expert determination. The report names the mode. Pseudonyms are keyed hashes kept for linkage (164.514(c) re-identification
 codes); the secret must never be released with the data.
 """
 
@@ -35,6 +37,7 @@ from tqdm.auto import tqdm
 from ..atomic_folders import publish_folder
 from .csvio import DeidInputError, decode_utf8, iter_chunks, read_header, staging_folder, write_rows
 from .kanon import KAnonymityReport, k_anonymity
+from .modes import DeidMode
 from .rules import (
     AGE_CAP,
     AGE_CAP_LABEL,
@@ -45,6 +48,7 @@ from .rules import (
     parse_date_cell,
     pseudonym,
     shift_date_cell,
+    year_of_date_cell,
 )
 from .schema import DEFAULT_SCHEMA, DROPPED, DeidSchema, Role, TableSchema
 from .scrub import EMPTY_PATIENT, PatientIdentifiers, TextScrubber
@@ -68,6 +72,7 @@ class TableReport:
     columns_out: tuple[str, ...]
     dropped: tuple[str, ...]
     dates_shifted: int = 0
+    dates_to_year: int = 0
     text_cells_scrubbed: int = 0
     ages_capped: int = 0
     ages_blanked: int = 0
@@ -88,8 +93,9 @@ class EHRDeidReport:
     schema_sha256: str
     secret_fingerprint: str
     seconds: float
-    method: str = "HIPAA Safe Harbor, 45 CFR 164.514(b)(2); per-patient date shift"
-    format: str = "practicum-ehr-deid-report/1"
+    mode: str = DeidMode.DATE_SHIFT.value
+    method: str = DeidMode.DATE_SHIFT.method
+    format: str = "practicum-ehr-deid-report/2"
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -194,8 +200,9 @@ def _collect(path: Path, header: list[str], spec: TableSchema, text: str, schema
 class _Transformer:
     """Pass 2: the per-column transformations, with caches for pseudonyms and offsets."""
 
-    def __init__(self, secret: bytes, schema: DeidSchema, found: _Collected) -> None:
+    def __init__(self, secret: bytes, schema: DeidSchema, found: _Collected, mode: DeidMode) -> None:
         self.secret = secret
+        self.mode = mode
         self.schema = schema
         self.found = found
         self.scrubber = TextScrubber(found.global_names, found.global_literals)
@@ -278,10 +285,12 @@ def _transform_table(path: Path, header: list[str], spec: TableSchema, text: str
                 if role == Role.BIRTH_DATE and pid in aged:
                     counts["birth_dates_removed"] += 1
                     return ""
-                out = tf.shift(v, pid)
+                out = year_of_date_cell(v) if tf.mode is DeidMode.SAFE_HARBOR else tf.shift(v, pid)
                 if out is None:
                     raise fail(line, "not a date in a known format (YYYY-MM-DD[ hh:mm[:ss]] or MM/DD/YYYY)")
-                if role == Role.BIRTH_DATE:
+                if tf.mode is DeidMode.SAFE_HARBOR:
+                    counts["dates_to_year"] += 1
+                elif role == Role.BIRTH_DATE:
                     counts["dates_shifted"] += 1
                 return out
 
@@ -314,8 +323,8 @@ def _transform_table(path: Path, header: list[str], spec: TableSchema, text: str
                     return v
                 counts["text_cells_scrubbed"] += 1
                 if pid:
-                    return tf.scrubber.scrub(v, tf.patient(pid), tf.offset(pid))
-                return tf.scrubber.scrub(v, EMPTY_PATIENT, None)
+                    return tf.scrubber.scrub(v, tf.patient(pid), tf.offset(pid), tf.mode)
+                return tf.scrubber.scrub(v, EMPTY_PATIENT, None, tf.mode)
 
             return text_cell
         return lambda v, pid, line: v
@@ -329,7 +338,7 @@ def _transform_table(path: Path, header: list[str], spec: TableSchema, text: str
             return lambda values, pids, lines: values
         if role == Role.PATIENT_ID:
             return lambda values, pids, lines: [tf.pseudonym("patient", p, "P") for p in pids]
-        if role == Role.DATE:
+        if role == Role.DATE and tf.mode is DeidMode.DATE_SHIFT:
             slow = cell_fn(i)
 
             def dates(values: tuple[str, ...], pids: list[str], lines: list[int]) -> list[str]:
@@ -385,10 +394,19 @@ def deidentify_ehr_folder(
     *,
     secret: bytes,
     schema: DeidSchema = DEFAULT_SCHEMA,
+    mode: DeidMode | str = DeidMode.DATE_SHIFT,
     progress: bool = True,
 ) -> EHRDeidReport:
-    """De-identify every table of ``input_dir`` into ``output_dir`` (replaced atomically)."""
+    """De-identify every table of ``input_dir`` into ``output_dir`` (replaced atomically).
+
+    ``mode`` is ``safe-harbor`` (dates to their year) or ``date-shift`` (the dataset build's
+    mode: its projects need exact intervals; see ``modes.py`` for what each is in law).
+    """
     started = time.monotonic()
+    try:
+        mode = DeidMode(mode)
+    except ValueError:
+        raise ValueError(f"unknown mode {mode!r}; modes: {[m.value for m in DeidMode]}") from None
     if not isinstance(secret, bytes | bytearray) or len(secret) < MIN_SECRET_BYTES:
         raise ValueError(f"secret must be at least {MIN_SECRET_BYTES} random bytes")
     secret = bytes(secret)
@@ -406,7 +424,7 @@ def deidentify_ehr_folder(
         _collect(path, header, schema.tables[name], text, schema, found)
         headers[name] = header
 
-    tf = _Transformer(secret, schema, found)
+    tf = _Transformer(secret, schema, found, mode)
     tmp = staging_folder(output_dir)
     try:
         tables: dict[str, TableReport] = {}
@@ -429,6 +447,8 @@ def deidentify_ehr_folder(
             schema_sha256=hashlib.sha256(schema_json.encode()).hexdigest(),
             secret_fingerprint=pseudonym(secret, "fingerprint", "practicum", length=12),
             seconds=round(time.monotonic() - started, 2),
+            mode=mode.value,
+            method=mode.method,
         )
         (tmp / SCHEMA_NAME).write_text(schema_json, encoding="utf-8")
         (tmp / REPORT_NAME).write_text(result.to_json(), encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The Safe Harbor transformations of single values, as pure functions.
+"""The transformations of single values, as pure functions.
 
 - keyed pseudonyms: HMAC-SHA256(secret, namespace + value), so re-runs with the same
   secret give the same pseudonym and nobody without the secret can recompute or reverse it;
@@ -81,6 +81,12 @@ def shift_date_cell(value: str, offset_days: int) -> str | None:
     moved = day + dt.timedelta(days=offset_days)
     text = moved.isoformat() if style == "iso" else f"{moved.month:02d}/{moved.day:02d}/{moved.year:04d}"
     return text + rest
+
+
+def year_of_date_cell(value: str) -> str | None:
+    """The year of a structured date cell (Safe Harbor keeps nothing else); None if unparseable."""
+    parsed = parse_date_cell(value)
+    return None if parsed is None else f"{parsed[0].year:04d}"
 
 
 _AGE = re.compile(r"^\s*(\d{1,3})(?:\.\d+)?\s*(?:\+|y|yrs?|years?)?\s*$", re.IGNORECASE)

@@ -15,11 +15,12 @@ phone          dropped (telephone and fax numbers); digits scrubbed whatever the
 email, url, ip dropped; scrubbed from free text
 identifier     dropped (SSN, MRN, plan, account, licence, plate, serial, biometric, photo, ...)
 organization   dropped (employers); every value scrubbed from all free text
-date           shifted by the patient's offset (ISO or MM/DD/YYYY, time of day kept)
-birth_date     shifted; emptied where the patient is 90 or older
+date           date-shift mode: shifted by the patient's offset (ISO or MM/DD/YYYY, time of day kept);
+               safe-harbor mode: the year alone
+birth_date     as date; emptied where the patient is 90 or older
 age            whole years; 90 and over become "90+"
 zip            three digits, "000" for restricted prefixes
-text           free text, scrubbed
+text           free text (notes, visit reasons, diagnosis descriptions), scrubbed
 quasi          kept (and counted for k-anonymity when listed in ``quasi_identifiers``)
 keep           kept as is (clinical values, codes)
 ============== =================================================================================
@@ -152,11 +153,11 @@ DEFAULT_SCHEMA = DeidSchema(
         }),
         "encounters.csv": TableSchema({
             "encounter_id": R.PSEUDONYM, "patient_id": R.PATIENT_ID, "encounter_type": R.KEEP, "admit_date": R.DATE,
-            "discharge_date": R.DATE, "department": R.KEEP, "attending": R.NAME, "reason": R.KEEP,
+            "discharge_date": R.DATE, "department": R.KEEP, "attending": R.NAME, "reason": R.TEXT,
         }),
         "diagnoses.csv": TableSchema({
             "patient_id": R.PATIENT_ID, "encounter_id": R.PSEUDONYM, "diagnosis_date": R.DATE, "icd10_code": R.KEEP,
-            "description": R.KEEP,
+            "description": R.TEXT,
         }),
         "labs.csv": TableSchema({
             "patient_id": R.PATIENT_ID, "encounter_id": R.PSEUDONYM, "collected_at": R.DATE, "test": R.KEEP,

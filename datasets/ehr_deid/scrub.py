@@ -1,36 +1,47 @@
-"""Rule-based scrubbing of free-text notes.
+"""Rule-based scrubbing of free-text notes, English and Chinese.
 
-Two sources of knowledge, applied in this order:
+The rules run in this order, each on what the earlier ones left:
 
-1. patterns for identifiers with a recognisable shape - e-mail addresses, URLs, IPv4/IPv6
-   addresses, SSNs, telephone/fax numbers, dates in the usual spellings (shifted by the
-   patient's offset, or removed when the patient is unknown);
-2. what the structured tables already say: the patient's own identifiers (names in any
-   case, addresses, ids, and digit sequences whatever their punctuation), and every city,
+1. identifiers with a recognisable shape: e-mail addresses (also spelled out: "x dot y at
+   z dot com"), URLs (also without a scheme), IP addresses, Chinese resident identity numbers
+   (checked by their MOD 11-2 digit), SSNs, telephone numbers (US, international, 7-digit,
+   Chinese mobile and landline), then dates in English and Chinese spellings (rewritten by
+   the mode's ``DatePolicy``);
+2. clinical content that must survive (eponymous diseases, lab values, doses, codes, genes:
+   ``clinical.py``) is parked, so that no later rule can touch it;
+3. labelled record numbers, plates and serials; Chinese names by context, hospitals,
+   addresses and ages (``phi_zh.py``);
+4. what the structured tables already say: the patient's own identifiers (names in any
+   case, addresses, ids, digit sequences whatever their punctuation), every city,
    organisation and person name of the data set;
-3. patterns again for what is left: titles and signatures (Dr. X, Ms. X, X Y, MD),
-   street addresses and PO boxes, ZIP codes after a state, long numbers and codes that
-   mix letters and digits, and ages over 89 (which become "90+").
+5. names by context (titles, relations, roles) and the names lexicon (``phi_en.py``),
+   signatures, street addresses, PO boxes, ZIP codes after a state, long numbers and codes
+   that mix letters and digits, ages over 89 in digits and in words (which become "90+").
 
-Replacements are bracketed tags such as ``[NAME]``; shifted dates are written as ISO dates.
+Replacements are bracketed tags such as ``[NAME]``; parked text is put back at the end.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from .clinical import clinical_spans
+from .dates import DatePolicy, rewrite_dates
+from .modes import DeidMode
+from .phi_en import (
+    LEXICON_NAMES,
+    scrub_english_ages,
+    scrub_english_contacts,
+    scrub_english_labelled,
+    scrub_english_names,
+)
+from .phi_zh import scrub_chinese_numbers, scrub_chinese_text
+
 _B = r"(?<![A-Za-z0-9])"
 _E = r"(?![A-Za-z0-9])"
-_SEP = r"[\s.\-()/]*"
-_MONTHS = {
-    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4, "may": 5,
-    "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9,
-    "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
-}
-_MON = r"(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")"
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 URL = re.compile(r"\b(?:https?://|ftp://|www\.)[^\s<>\"'\]\)]+", re.IGNORECASE)
@@ -42,20 +53,9 @@ IPV6 = re.compile(
 SSN = re.compile(r"(?<!\d)\d{3}[- ]\d{2}[- ]\d{4}(?!\d)")
 PHONE = re.compile(r"(?<![\w+])(?:\+?1[\s.\-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.\-])\d{3}[\s.\-]\d{4}(?!\d)")
 
-DATE_ISO = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
-DATE_US = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?![\d/])")
-DATE_DMON = re.compile(rf"(?<!\d)(\d{{1,2}})[- ]({_MON})\.?[- ,]+(\d{{4}})(?!\d)", re.IGNORECASE)
-DATE_MOND = re.compile(rf"\b({_MON})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?!\d)", re.IGNORECASE)
-DATE_MONY = re.compile(rf"\b({_MON})\.?,?\s+(\d{{4}})(?!\d)", re.IGNORECASE)
-DATE_MY = re.compile(r"(?<![\d/])(\d{1,2})/(\d{4})(?![\d/])")
-DATE_NO_YEAR = re.compile(
-    rf"\b((?:on|since|from|until|till|by|seen|dated|DOS:?)\s+)(?:(\d{{1,2}})/(\d{{1,2}})(?![\d/])|({_MON})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b)",
-    re.IGNORECASE,
-)
-
 TITLE = re.compile(r"\b(Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Doctor)(\.?)(\s+)([A-Z][\w'\-]+)((?:\s+[A-Z][\w'\-]+)?)")
 SIGNATURE = re.compile(
-    r"\b([A-Z][\w'\-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][\w'\-]+)+)(,?\s+)(MD|M\.D\.|DO|RN|NP|PA-C|PA|PhD|CDE|CDCES)\b"
+    r"\b([A-Z][\w'\-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][\w'\-]+)+)(,?\s+)(MD|M\.D\.|DO|RN|NP|PA-C|PA|PhD|CDE|CDCES|LPN)\b"
 )
 ADDRESS = re.compile(
     r"\b\d{1,6}\s+(?:[A-Z][\w'\-]*\.?\s+){1,4}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Terrace|Ter|"
@@ -66,12 +66,9 @@ PO_BOX = re.compile(r"\bP\.?\s*O\.?\s*Box\s+\d+\b", re.IGNORECASE)
 STATE_ZIP = re.compile(r"\b([A-Z]{2})(\s+)\d{5}(?:-\d{4})?(?!\d)")
 LONG_NUMBER = re.compile(r"(?<!\w)(?<!\d\.)\d{5,}(?!\w)(?!\.\d)")
 MIXED_ID = re.compile(r"\b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6,}\b|\b[A-Z]{1,5}-(?=[A-Z0-9]*\d)[A-Z0-9]{4,}\b")
-AGE_YEARS_OLD = re.compile(r"(?<!\d)(?:9\d|1[0-4]\d)(?=\s*-?\s*(?:years?|yrs?|y)\s*-?\s*old\b)", re.IGNORECASE)
-AGE_YO = re.compile(r"(?<!\d)(?:9\d|1[0-4]\d)(?=\s*(?:y/o|y\.o\.|yo)\b)", re.IGNORECASE)
-AGE_AGED = re.compile(r"\b(aged?|age:|age of)(\s+)(?:9\d|1[0-4]\d)(?!\d)", re.IGNORECASE)
 WORD = re.compile(r"[^\W\d_](?:(?:[^\W\d_]|['\-])*[^\W\d_])?")
 
-# Held-back replacements (shifted dates) are parked as private-use characters, which no
+# Held-back text (rewritten dates, clinical terms) is parked as private-use characters, which no
 # later rule can match, and put back at the end.
 _PLACEHOLDER = re.compile("\ue000([\ue100-\ue119]+)\ue001")
 
@@ -104,9 +101,13 @@ def trie_regex(words: Iterable[str], joiner: str = "") -> str:
     return build(trie, "")
 
 
+def _min_length(value: str) -> int:
+    return 2 if _CJK.search(value) else 3
+
+
 def _literal_pattern(literals: Iterable[str]) -> re.Pattern[str] | None:
     """Case-insensitive whole-word match of any literal; runs of spaces match any whitespace."""
-    words = sorted({" ".join(v.lower().split()) for v in literals if len(v.strip()) >= 3})
+    words = sorted({" ".join(v.lower().split()) for v in literals if len(v.strip()) >= _min_length(v)})
     if not words:
         return None
     body = trie_regex(words).replace(r"\ ", r"\s+").replace(" ", r"\s+")
@@ -117,14 +118,21 @@ _SEPARATORS = frozenset(" \t\r\n.-()/")
 _DIGIT = re.compile(r"\d")
 
 
+def _ascii_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
 def _spans_of_literals(text_lower: str, literals: Mapping[str, str]) -> list[tuple[int, int, str]]:
-    """Whole-word occurrences (alphanumeric boundaries) of lower-case literals in lower-cased text."""
+    """Occurrences of lower-case literals in lower-cased text, not glued to ASCII letters or digits
+    (Chinese is written without spaces: a Chinese literal matches anywhere)."""
     spans = []
     for lit, tag in literals.items():
         start = text_lower.find(lit)
         while start >= 0:
             end = start + len(lit)
-            if (start == 0 or not text_lower[start - 1].isalnum()) and (end == len(text_lower) or not text_lower[end].isalnum()):
+            before_ok = start == 0 or not (_ascii_alnum(lit[0]) and _ascii_alnum(text_lower[start - 1]))
+            after_ok = end == len(text_lower) or not (_ascii_alnum(lit[-1]) and _ascii_alnum(text_lower[end]))
+            if before_ok and after_ok:
                 spans.append((start, end, tag))
             start = text_lower.find(lit, start + 1)
     return spans
@@ -170,9 +178,12 @@ def _apply_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
 
 
 def name_tokens(value: str) -> set[str]:
-    """Lower-case words of a person's name, with the parts of hyphenated and apostrophe names."""
+    """Lower-case words of a person's name, with the parts of hyphenated and apostrophe names
+    (Chinese names are matched as literals instead: they are not separated by spaces)."""
     tokens: set[str] = set()
     for word in WORD.findall(value):
+        if _CJK.search(word):
+            continue
         w = word.lower()
         if len(w) >= 2:
             tokens.add(w)
@@ -180,20 +191,27 @@ def name_tokens(value: str) -> set[str]:
     return tokens
 
 
+def _chinese_names(names: Iterable[str]) -> dict[str, str]:
+    """Chinese names of two characters or more (a one-character given name alone is too common a word)."""
+    return {"".join(n.split()): "[NAME]" for n in names if _CJK.search(n) and len("".join(n.split())) >= 2}
+
+
 @dataclass(frozen=True)
 class PatientIdentifiers:
     """What the structured tables say about one patient, ready for scrubbing."""
 
     name_tokens: frozenset[str]
-    literal_tags: Mapping[str, str]  # lower-case literal (3 characters or more) -> tag
+    literal_tags: Mapping[str, str]  # lower-case literal (3 characters or more, 2 in Chinese) -> tag
     digit_strings: tuple[str, ...]  # digit sequences of 5 digits or more, longest first
 
     @staticmethod
     def build(names: Iterable[str], literal_tags: Mapping[str, str], digit_values: Iterable[str]) -> PatientIdentifiers:
+        names = list(names)
         tokens: set[str] = set()
         for n in names:
             tokens |= name_tokens(n)
-        tags = {" ".join(k.lower().split()): v for k, v in literal_tags.items() if len(k.strip()) >= 3}
+        tags = {" ".join(k.lower().split()): v for k, v in literal_tags.items() if len(k.strip()) >= _min_length(k)}
+        tags.update(_chinese_names(names))
         digits = {re.sub(r"\D", "", v) for v in digit_values}
         return PatientIdentifiers(
             name_tokens=frozenset(tokens),
@@ -205,54 +223,81 @@ class PatientIdentifiers:
 EMPTY_PATIENT = PatientIdentifiers(frozenset(), {}, ())
 
 
-def _year(y: str) -> int:
-    value = int(y)
-    if len(y) == 2:
-        pivot = dt.date.today().year % 100
-        value += 2000 if value <= pivot else 1900
-    return value
+class _Parking:
+    """Text held back from later rules as private-use placeholders."""
+
+    def __init__(self) -> None:
+        self.held: list[str] = []
+
+    def hold(self, rendered: str) -> str:
+        self.held.append(rendered)
+        k, code = len(self.held) - 1, ""
+        while True:
+            code = chr(0xE100 + k % 26) + code
+            k //= 26
+            if k == 0:
+                break
+        return f"\ue000{code}\ue001"
+
+    def hold_spans(self, text: str, spans: list[tuple[int, int]]) -> str:
+        out, at = [], 0
+        for start, end in spans:
+            out.append(text[at:start])
+            out.append(self.hold(text[start:end]))
+            at = end
+        out.append(text[at:])
+        return "".join(out)
+
+    def restore(self, text: str) -> str:
+        return _PLACEHOLDER.sub(lambda m: self.held[_decode(m.group(1))], text)
+
+
+def _url(m: re.Match[str]) -> str:
+    found = m.group(0)
+    kept = found.rstrip(".,;:!?")
+    return "[URL]" + found[len(kept):]
 
 
 class TextScrubber:
     """Scrubs notes; built once per data set from the identifiers every patient shares."""
 
     def __init__(self, global_names: Iterable[str], global_literal_tags: Mapping[str, str]) -> None:
+        global_names = list(global_names)
         tokens: set[str] = set()
         for n in global_names:
             tokens |= name_tokens(n)
         self.global_name_tokens = frozenset(tokens)
-        self.global_tags = {" ".join(k.lower().split()): v for k, v in global_literal_tags.items() if len(k.strip()) >= 3}
+        self.global_tags = {" ".join(k.lower().split()): v for k, v in global_literal_tags.items()
+                            if len(k.strip()) >= _min_length(k)}
+        self.global_tags.update(_chinese_names(global_names))
         self.global_literals = _literal_pattern(self.global_tags)
 
-    def scrub(self, text: str, patient: PatientIdentifiers = EMPTY_PATIENT, offset_days: int | None = None) -> str:
-        """``text`` without identifiers; dates moved by ``offset_days`` (removed when None)."""
+    def scrub(self, text: str, patient: PatientIdentifiers = EMPTY_PATIENT, offset_days: int | None = None,
+              mode: DeidMode = DeidMode.DATE_SHIFT) -> str:
+        """``text`` without identifiers; dates rewritten by ``mode`` (``date-shift``: moved by
+        ``offset_days``, removed when it is None; ``safe-harbor``: their year alone)."""
         if not text:
             return text
-        held: list[str] = []
-
-        def hold(rendered: str) -> str:
-            held.append(rendered)
-            k, code = len(held) - 1, ""
-            while True:
-                code = chr(0xE100 + k % 26) + code
-                k //= 26
-                if k == 0:
-                    break
-            return f"\ue000{code}\ue001"
-
+        parking = _Parking()
         t = re.sub("[\ue000-\ue119]", "", text)
         t = EMAIL.sub("[EMAIL]", t)
-        t = URL.sub("[URL]", t)
+        t = URL.sub(_url, t)
         t = IPV4.sub("[IP]", t)
         t = IPV6.sub("[IP]", t)
+        t = scrub_chinese_numbers(t)
         t = SSN.sub("[SSN]", t)
         t = PHONE.sub("[PHONE]", t)
-        t = self._dates(t, offset_days, hold)
+        t = scrub_english_contacts(t)
+        t = rewrite_dates(t, DatePolicy(DeidMode(mode), offset_days), parking.hold)
+        t = parking.hold_spans(t, clinical_spans(t))
 
+        t = scrub_english_labelled(t)
+        t = scrub_chinese_text(t)
         t = _apply_spans(t, _spans_of_literals(t.lower(), patient.literal_tags))
         if self.global_literals is not None:
             t = self.global_literals.sub(lambda m: self.global_tags.get(" ".join(m.group(0).lower().split()), "[ID]"), t)
         t = _apply_spans(t, _spans_of_digits(t, patient.digit_strings))
+        t = scrub_english_names(t)
         t = WORD.sub(lambda m: self._name_or_word(m.group(0), patient.name_tokens), t)
 
         t = SIGNATURE.sub(lambda m: f"[NAME]{m.group(2)}{m.group(3)}", t)
@@ -262,46 +307,18 @@ class TextScrubber:
         t = STATE_ZIP.sub(lambda m: f"{m.group(1)}{m.group(2)}[ZIP]", t)
         t = LONG_NUMBER.sub("[ID]", t)
         t = MIXED_ID.sub("[ID]", t)
-        t = AGE_YEARS_OLD.sub("90+", t)
-        t = AGE_YO.sub("90+", t)
-        t = AGE_AGED.sub(lambda m: f"{m.group(1)}{m.group(2)}90+", t)
-        return _PLACEHOLDER.sub(lambda m: held[_decode(m.group(1))], t)
+        t = scrub_english_ages(t)
+        return parking.restore(t)
 
     def _name_or_word(self, word: str, own: frozenset[str]) -> str:
         lower = word.lower()
         parts = [p for p in re.split(r"['\-]", lower) if len(p) >= 2] if ("-" in word or "'" in word) else []
         if lower in own or any(p in own for p in parts):
             return "[NAME]"
-        if word[0].isupper() and (lower in self.global_name_tokens or any(p in self.global_name_tokens for p in parts)):
+        if word[0].isupper() and (lower in self.global_name_tokens or any(p in self.global_name_tokens for p in parts)
+                                  or lower in LEXICON_NAMES):
             return "[NAME]"
         return word
-
-    @staticmethod
-    def _dates(t: str, offset: int | None, hold) -> str:
-        def render(year: int, month: int, day: int | None) -> str:
-            try:
-                d = dt.date(year, month, day or 15)
-            except ValueError:
-                return "[DATE]"
-            if offset is None:
-                return "[DATE]"
-            moved = d + dt.timedelta(days=offset)
-            return hold(moved.isoformat() if day is not None else f"{moved.year:04d}-{moved.month:02d}")
-
-        def us(m: re.Match[str]) -> str:
-            a, b = int(m.group(1)), int(m.group(2))
-            month, day = (a, b) if a <= 12 else (b, a)
-            return render(_year(m.group(3)), month, day)
-
-        t = DATE_ISO.sub(lambda m: render(int(m.group(1)), int(m.group(2)), int(m.group(3))), t)
-        t = DATE_US.sub(us, t)
-        t = DATE_DMON.sub(lambda m: render(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1))), t)
-        t = DATE_MOND.sub(lambda m: render(int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2))), t)
-        t = DATE_MONY.sub(lambda m: render(int(m.group(2)), _MONTHS[m.group(1).lower()], None), t)
-        t = DATE_MY.sub(lambda m: render(int(m.group(2)), int(m.group(1)), None) if 1 <= int(m.group(1)) <= 12
-                        else m.group(0), t)
-        t = DATE_NO_YEAR.sub(lambda m: f"{m.group(1)}[DATE]", t)
-        return t
 
 
 def _decode(code: str) -> int:

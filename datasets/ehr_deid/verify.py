@@ -5,9 +5,10 @@
    as case-insensitive whole words; numbers (phones, fax, SSNs, MRNs, accounts, IPs) as
    their digit sequence with any punctuation or spaces between the digits (and phones also
    with a leading country code 1); ZIP codes as their five digits not inside a longer number.
-2. Dates: each sampled date cell must have moved by one non-zero whole number of days per
-   patient, within the allowed maximum, with the time of day unchanged; birth dates of
-   patients aged 90 or over must be empty.
+2. Dates: in ``date-shift`` mode each sampled date cell must have moved by one non-zero whole
+   number of days per patient, within the allowed maximum, with the time of day unchanged; in
+   ``safe-harbor`` mode it must be its year alone; birth dates of patients aged 90 or over
+   must be empty.
 3. Ages ("90+" from 90 on), ZIP codes (three digits or "000"), pseudonyms (one per patient,
    shared by all their rows, different between patients, never the original id), row counts.
 4. Notes: a patient's notes must not contain their original dates in the spellings used
@@ -33,6 +34,7 @@ from pathlib import Path
 
 from ..ehr.manifest import DIGIT_KINDS, PHIManifest
 from .kanon import KAnonymityReport, k_anonymity
+from .modes import DeidMode
 from .rules import AGE_CAP, AGE_CAP_LABEL, generalize_zip, parse_date_cell
 from .scrub import trie_regex
 
@@ -224,6 +226,7 @@ def verify_ehr_folder(output_dir: Path, manifest: PHIManifest | Path) -> EHRVeri
     report_path = output_dir / "deid_report.json"
     deid = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
     max_shift = int(deid.get("max_shift_days", 365))
+    years_only = deid.get("mode") == DeidMode.SAFE_HARBOR.value
 
     leaks, n_files, n_bytes, n_values = scan_files(output_dir, manifest)
 
@@ -284,6 +287,11 @@ def verify_ehr_folder(output_dir: Path, manifest: PHIManifest | Path) -> EHRVeri
                 if out:
                     date_failures.append(f"{where}: birth date kept for a patient aged 90 or over")
                 continue
+            if years_only:
+                original = parse_date_cell(ref.value)
+                if original is None or out != f"{original[0].year:04d}":
+                    date_failures.append(f"{where}: not reduced to its year (safe-harbor mode)")
+                continue
             before, after = parse_date_cell(ref.value), parse_date_cell(out)
             if before is None or after is None:
                 date_failures.append(f"{where}: not a date after de-identification")
@@ -291,7 +299,9 @@ def verify_ehr_folder(output_dir: Path, manifest: PHIManifest | Path) -> EHRVeri
             if before[2] != after[2]:
                 date_failures.append(f"{where}: time of day changed")
             offsets.add((after[0] - before[0]).days)
-        if len(offsets) > 1:
+        if years_only:
+            offsets = set()
+        elif len(offsets) > 1:
             date_failures.append(f"patient #{k}: dates shifted by different offsets")
         if 0 in offsets:
             date_failures.append(f"patient #{k}: dates not shifted")
