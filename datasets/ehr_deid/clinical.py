@@ -53,12 +53,26 @@ _GENE = re.compile(
     r"(?:\*\d{1,3}[A-Z]?(?::\d{2,3})*)?(?![\w-])"
 )
 _ZH_EPONYM = re.compile(rf"{_alternation(CHINESE_EPONYMS)}(?:氏)?(?:病|综合征|征|症|甲状腺炎|淋巴瘤)?")
-_PATTERNS = (_EPONYM_PHRASE, _LAB_VALUE, _ZH_LAB_VALUE, _CODE, _GENE, _AMOUNT, _ICD10, _ZH_EPONYM)
+
+
+_EPONYM_WORDS = frozenset(part for e in EPONYMS for part in re.findall(r"[a-zà-ÿ]+", e))
+_WORDS = re.compile(r"[a-zà-ÿ]+")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _patterns_for(text: str) -> tuple[re.Pattern[str], ...]:
+    """The patterns worth running: the eponym and Chinese ones only where such words can be."""
+    patterns = [_LAB_VALUE, _CODE, _GENE, _AMOUNT, _ICD10]
+    if not _EPONYM_WORDS.isdisjoint(_WORDS.findall(text.lower())):
+        patterns.append(_EPONYM_PHRASE)
+    if _HAN.search(text):
+        patterns += [_ZH_LAB_VALUE, _ZH_EPONYM]
+    return tuple(patterns)
 
 
 def clinical_spans(text: str) -> list[tuple[int, int]]:
     """Non-overlapping (start, end) spans of clinical content in ``text``."""
-    spans = sorted(((m.start(), m.end()) for p in _PATTERNS for m in p.finditer(text) if m.end() > m.start()),
+    spans = sorted(((m.start(), m.end()) for p in _patterns_for(text) for m in p.finditer(text) if m.end() > m.start()),
                    key=lambda s: (s[0], -s[1]))
     chosen: list[tuple[int, int]] = []
     for start, end in spans:

@@ -22,6 +22,8 @@ MONTHS = {
 }
 _MON = r"(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")"
 _ORD = r"(?:st|nd|rd|th)?"
+_MONTH_WORDS = frozenset(MONTHS)
+_LOWER_WORDS = re.compile(r"[a-z]+")
 _HAN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 DATE_ISO = re.compile(r"(?<![\d.])(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
@@ -120,23 +122,26 @@ def rewrite_dates(text: str, policy: DatePolicy, hold: Callable[[str], str]) -> 
             return m.group(0)
         return hold(policy.month_day(month, day))
 
-    t = ZH_YMD.sub(lambda m: hold(policy.full(int(m.group(1)), int(m.group(2)), int(m.group(3)), zh=True)), text)
-    t = ZH_HAN.sub(lambda m: hold(
-        policy.full(_han_number(m.group(1)), _han_number(m.group(2)), _han_number(m.group(3)), zh=True) if m.group(3)
-        else policy.month(_han_number(m.group(1)), _han_number(m.group(2)), zh=True)), t)
-    t = ZH_YM.sub(lambda m: hold(policy.month(int(m.group(1)), int(m.group(2)), zh=True)), t)
-    t = ZH_MD.sub(lambda m: hold(policy.month_day(int(m.group(1)), int(m.group(2)), zh=True)), t)
+    t = text
+    if "年" in t or "月" in t:
+        t = ZH_YMD.sub(lambda m: hold(policy.full(int(m.group(1)), int(m.group(2)), int(m.group(3)), zh=True)), t)
+        t = ZH_HAN.sub(lambda m: hold(
+            policy.full(_han_number(m.group(1)), _han_number(m.group(2)), _han_number(m.group(3)), zh=True)
+            if m.group(3) else policy.month(_han_number(m.group(1)), _han_number(m.group(2)), zh=True)), t)
+        t = ZH_YM.sub(lambda m: hold(policy.month(int(m.group(1)), int(m.group(2)), zh=True)), t)
+        t = ZH_MD.sub(lambda m: hold(policy.month_day(int(m.group(1)), int(m.group(2)), zh=True)), t)
     t = DATE_ISO.sub(lambda m: hold(policy.full(int(m.group(1)), int(m.group(2)), int(m.group(3)))), t)
     t = DATE_YMD.sub(lambda m: hold(policy.full(int(m.group(1)), int(m.group(3)), int(m.group(4)))), t)
     t = DATE_US.sub(us, t)
-    t = DATE_DMON.sub(lambda m: hold(policy.full(int(m.group(3)), MONTHS[m.group(2).lower()], int(m.group(1)))), t)
-    t = DATE_MOND.sub(lambda m: hold(policy.full(int(m.group(3)), MONTHS[m.group(1).lower()], int(m.group(2)))), t)
-    t = DATE_MONY.sub(lambda m: hold(policy.month(int(m.group(2)), MONTHS[m.group(1).lower()])), t)
+    if not _MONTH_WORDS.isdisjoint(_LOWER_WORDS.findall(t.lower())):
+        t = DATE_DMON.sub(lambda m: hold(policy.full(int(m.group(3)), MONTHS[m.group(2).lower()], int(m.group(1)))), t)
+        t = DATE_MOND.sub(lambda m: hold(policy.full(int(m.group(3)), MONTHS[m.group(1).lower()], int(m.group(2)))), t)
+        t = DATE_MONY.sub(lambda m: hold(policy.month(int(m.group(2)), MONTHS[m.group(1).lower()])), t)
+        t = DATE_MOND_NOYEAR.sub(lambda m: mon_day(m, 1, 2), t)
+        t = DATE_DMON_NOYEAR.sub(lambda m: mon_day(m, 2, 1), t)
     t = DATE_MY.sub(lambda m: hold(policy.month(int(m.group(2)), int(m.group(1)))) if 1 <= int(m.group(1)) <= 12
                     else m.group(0), t)
     t = DATE_NO_YEAR.sub(lambda m: f"{m.group(1)}{hold('[DATE]')}", t)
-    t = DATE_MOND_NOYEAR.sub(lambda m: mon_day(m, 1, 2), t)
-    t = DATE_DMON_NOYEAR.sub(lambda m: mon_day(m, 2, 1), t)
     return t
 
 

@@ -21,6 +21,7 @@ _DOT = r"\s*(?:\.|\(dot\)|\[dot\]|\{dot\}|\bdot\b)\s*"
 _AT = r"\s*(?:@|\(at\)|\[at\]|\{at\}|\bat\b)\s*"
 _PART = r"[A-Za-z0-9_%+\-]+"
 
+_SPELLED_AT = re.compile(r"\bat\b|[(\[{]at[)\]}]|@", re.IGNORECASE)
 SPELLED_EMAIL = re.compile(rf"(?<![\w.]){_PART}(?:{_DOT}{_PART})*{_AT}{_PART}(?:{_DOT}{_PART})*{_DOT}{_TLD}\b",
                            re.IGNORECASE)
 URL_NO_SCHEME = re.compile(
@@ -78,6 +79,7 @@ AGE_IN_WORDS = re.compile(
 )
 AGE_DECADE = re.compile(r"\b(in\s+(?:his|her|their|the)\s+(?:early\s+|mid\s+|mid-|late\s+)?)(?:nineties|90s|90's)",
                         re.IGNORECASE)
+_AGE_DIGITS = re.compile(r"(?<!\d)(?:9\d|1[0-4]\d)(?!\d)")
 AGE_NUMBER = re.compile(
     r"(?<![\d.])(?:9\d|1[0-4]\d)(?=\s*-?\s*(?:years?|yrs?|yr|y)\s*-?\s*old\b|\s*(?:y/o|y\.o\.|yo|yrs?)\b"
     r"|\s+years?\s+of\s+age\b|\s*-?\s*year-old\b)"
@@ -137,7 +139,7 @@ def _has_digit(m: re.Match[str], group: int) -> bool:
 
 def scrub_english_contacts(text: str) -> str:
     """Spelled-out e-mails, URLs without a scheme, international / 7-digit / labelled phones."""
-    t = SPELLED_EMAIL.sub("[EMAIL]", text)
+    t = SPELLED_EMAIL.sub("[EMAIL]", text) if _SPELLED_AT.search(text) else text
     t = URL_NO_SCHEME.sub(_url, t)
     t = INTERNATIONAL_PHONE.sub(lambda m: "[PHONE]" if 8 <= sum(c.isdigit() for c in m.group(0)) <= 15 else m.group(0), t)
     t = PHONE_AFTER_LABEL.sub(lambda m: f"{m.group(1)}[PHONE]" if sum(c.isdigit() for c in m.group(2)) >= 7
@@ -160,9 +162,13 @@ def scrub_english_names(text: str) -> str:
 
 
 def scrub_english_ages(text: str) -> str:
-    t = AGE_IN_WORDS.sub("90+", text)
-    t = AGE_DECADE.sub(lambda m: f"{m.group(1)}90+", t)
-    return AGE_NUMBER.sub("90+", t)
+    t = text
+    lower = text.lower()
+    if "ninet" in lower or "hundred" in lower:
+        t = AGE_IN_WORDS.sub("90+", t)
+    if "ninet" in lower or "90" in lower:
+        t = AGE_DECADE.sub(lambda m: f"{m.group(1)}90+", t)
+    return AGE_NUMBER.sub("90+", t) if _AGE_DIGITS.search(t) else t
 
 
 __all__ = ["LEXICON_NAMES", "scrub_english_ages", "scrub_english_contacts", "scrub_english_labelled",

@@ -19,6 +19,7 @@ from .lexicons import (
 )
 
 _HAN = "\u4e00-\u9fff"
+_HAN_CHAR = re.compile(f"[{_HAN}]")
 _ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
 _ID_CHECK = "10X98765432"
 
@@ -106,6 +107,8 @@ def scrub_chinese_numbers(text: str) -> str:
 
 def scrub_chinese_text(text: str) -> str:
     """Names by context, addresses, hospitals and ages over 89."""
+    if not _HAN_CHAR.search(text):
+        return text
     t = NAME_AFTER_CONTEXT.sub(_after_context, text)
     t = NAME_BEFORE_TITLE.sub(_before_title, t)
     t = HOSPITAL.sub(_hospital, t)

@@ -15,6 +15,7 @@ from practicum.datasets.dicom_deid.reader import looks_like_dicom
 from practicum.datasets.ehr_deid import (
     DEFAULT_SCHEMA,
     DeidInputError,
+    DeidMode,
     DeidSchema,
     deidentify_ehr_folder,
     verify_ehr_folder,
@@ -65,6 +66,11 @@ def add_datasets_commands(sub: argparse._SubParsersAction) -> None:
     deid.add_argument("--out", required=True, help="output folder (written whole or not at all)")
     deid.add_argument("--schema", help="JSON schema naming each table's identifier, date, ZIP and free-text columns "
                       "(default: the lab's own export schema)")
+    deid.add_argument(
+        "--mode", choices=[m.value for m in DeidMode], default=DeidMode.SAFE_HARBOR.value,
+        help="EHR only. safe-harbor (default): HIPAA Safe Harbor, 45 CFR 164.514(b)(2), dates reduced to their year; "
+        "date-shift: every date of a patient moved by one secret offset, intervals kept - a limited data set or "
+        "expert determination, not Safe Harbor (the lab's own dataset build uses it). The report names the mode.")
     deid.add_argument("--key-file", help="default: OUT/../deid.key")
     deid.add_argument("--quiet", action="store_true")
     dicom = deid.add_argument_group(
@@ -116,7 +122,8 @@ def cmd_deid(args: argparse.Namespace) -> int:
         return 0
     try:
         schema = DeidSchema.read(Path(args.schema)) if args.schema else DEFAULT_SCHEMA
-        ehr_report = deidentify_ehr_folder(source, output, secret=key, schema=schema, progress=not args.quiet)
+        ehr_report = deidentify_ehr_folder(source, output, secret=key, schema=schema, mode=args.mode,
+                                           progress=not args.quiet)
     except DeidInputError as exc:
         raise LabError(str(exc)) from None
     console.print(ehr_report.to_json())
