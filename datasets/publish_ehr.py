@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .cards import ColumnDoc, DatasetCard, checksums, write_card
+from .ehr_deid.modes import read_mode
 from .splits import assign_splits, make_hidden_dir, write_hidden_file
 
 CGM_TABLES = ("cgm.csv", "cgm_events.csv")
@@ -56,9 +57,7 @@ def publish_ehr_risk(deid_dir: Path, public_root: Path, hidden_root: Path, *, ke
         "vitals, medications, devices, clinical notes) with 5-year retinopathy and nephropathy outcomes.",
         provenance="Synthetic hospital exports made by practicum.datasets.ehr (risk factors drive the outcomes "
         "through a documented logistic model), then de-identified and verified by this pipeline.",
-        deidentification="HIPAA Safe Harbor identifiers removed or generalized: keyed pseudonyms, per-patient "
-        "date shifts (intervals kept), ages over 89 grouped, ZIP to 3 digits (000 for small areas), notes "
-        "scrubbed; verified by a byte-level scan for every planted identifier.",
+        deidentification=read_mode(deid_dir).card_sentence,
         splits=counts,
         schema=[
             ColumnDoc("patient_id", "keyed pseudonym, the same in every table"),
