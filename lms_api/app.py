@@ -23,9 +23,11 @@ from .db.migrate import upgrade_database
 from .errors import error_response, install_error_handlers
 from .hub_client import HubClient
 from .oauth import BrowserLoginRequired, OAuthStateStore, handle_browser_login_required
+from .pages.mounting import install_pages
 from .routers import (
     audit_log,
     capabilities,
+    course_reports,
     courses,
     enrollments,
     health,
@@ -56,7 +58,7 @@ log = logging.getLogger("practicum.lms_api")
 ROUTERS = (
     profiles.router, results.router, health.router, me.router, oauth_callback.router, organisations.router,
     people.router, courses.router, enrollments.router, progress.router, capabilities.router,
-    learning_paths.router, hr.router, webhooks.router, xapi.router, tokens.router, audit_log.router, scim.router,
+    learning_paths.router, course_reports.router, hr.router, webhooks.router, xapi.router, tokens.router, audit_log.router, scim.router,
 )
 
 
@@ -125,8 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         lifespan=lifespan,
         openapi_url=f"{prefix}openapi.json",
-        docs_url=f"{prefix}docs",
-        swagger_ui_oauth2_redirect_url=f"{prefix}docs/oauth2-redirect",
+        docs_url=None,  # served by the pages, with Swagger UI from an installed package (offline)
         redoc_url=None,
     )
     app.state.settings = settings
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     router_prefix = prefix.rstrip("/")
     for router in ROUTERS:
         app.include_router(router, prefix=router_prefix)
+    install_pages(app, settings)
     if router_prefix:
         # Probes that reach the process directly (not through CHP) use the bare path.
         app.include_router(health.router, include_in_schema=False)

@@ -15,14 +15,14 @@ from sqlalchemy import bindparam, select
 from .db.engine import Database
 from .db.loop_reader import LoopReader
 from .db.prepared import ReadQuery, Row
-from .db.tables import ApiToken
+from .db.tables import ApiToken, Person, PersonRole
 from .db.types import utcnow
 from .errors import ApiError
 from .hub_auth import get_current_identity, token_from_header
 from .hub_client import HubIdentity
 from .principal import Principal
 from .services.people import sync_person_from_hub
-from .tokens import hash_token, looks_like_lms_token
+from .tokens import Scope, hash_token, looks_like_lms_token
 
 _ASK_FOR_TOKEN = {"WWW-Authenticate": 'Bearer realm="practicum-lms"'}
 
@@ -32,6 +32,12 @@ TOKEN_COLUMNS = (ApiToken.id, ApiToken.scopes, ApiToken.organisation_id, ApiToke
 # Checked on every request (no cache): a revoked or expired token is refused at once, by every
 # worker and after a revocation from the CLI alike. It is one lookup on a unique index.
 TOKEN_QUERY = ReadQuery(select(*TOKEN_COLUMNS).where(ApiToken.token_hash == bindparam("token_hash")))
+
+# The organisation a person reads as HR: an admin gave them the role `hr` and placed them there.
+HR_ORGANISATION_QUERY = (
+    select(Person.organisation_id).join(PersonRole, PersonRole.person_id == Person.id)
+    .where(Person.id == bindparam("person_id"), PersonRole.role == "hr", Person.organisation_id.is_not(None))
+)
 
 
 def principal_from_token_row(row: Row | None, now: datetime) -> Principal | None:
@@ -88,7 +94,14 @@ class HubPeopleCache:
             # Deactivated (SCIM `active: false`, or an admin): refused, and not cached, so reactivation
             # counts at once; a deactivation counts within `identity_cache_seconds`.
             raise ApiError(403, "account_inactive", "This account is deactivated in the LMS.")
-        return Principal(actor=f"user:{identity.name}", name=identity.name, person_id=person_id, is_admin=identity.admin)
+        with db.read() as session:
+            hr_organisation = session.scalar(HR_ORGANISATION_QUERY, {"person_id": person_id})
+        # An HR person reads their organisation as an `hr:read` token bound to it would (the HR pages).
+        return Principal(
+            actor=f"user:{identity.name}", name=identity.name, person_id=person_id, is_admin=identity.admin,
+            scopes=frozenset({Scope.HR_READ}) if hr_organisation is not None else frozenset(),
+            organisation_id=hr_organisation,
+        )
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from .hub_client import HubIdentity
 from .oauth import BrowserLoginRequired
 
 _ASK_FOR_TOKEN = {"WWW-Authenticate": 'Bearer realm="jupyterhub"'}
+# Set in the request scope by the pages once a form's XSRF token matched its cookie (pages/xsrf.py).
+XSRF_CHECKED = "practicum.lms.xsrf_checked"
 
 
 def token_from_header(request: Request) -> str | None:
@@ -30,7 +32,10 @@ def token_from_header(request: Request) -> str | None:
 
 def cookie_auth_allowed(request: Request) -> bool:
     """JupyterHub's XSRF rule: another user's server shares our origin, so its scripts could
-    send our cookie; accept the cookie only for page loads, never for scripted or writing requests."""
+    send our cookie; accept the cookie only for page loads, never for scripted or writing requests,
+    except a form post whose XSRF token the pages checked (as JupyterHub's `_xsrf`)."""
+    if request.scope.get(XSRF_CHECKED) is True:
+        return True
     read_only = request.method in ("GET", "HEAD", "OPTIONS")
     fetch_mode = request.headers.get("sec-fetch-mode", "unspecified")
     fetch_site = request.headers.get("sec-fetch-site", "unspecified")
