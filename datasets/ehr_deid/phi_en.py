@@ -42,7 +42,7 @@ _ID_LABEL = (
     r"|encounter(?:\s+(?:number|no\.?|id))?|visit(?:\s+(?:number|no\.?|id))|claim(?:\s+(?:number|no\.?))?"
     r"|licen[cs]e(?:\s+(?:number|no\.?))?|passport(?:\s+(?:number|no\.?))?|badge|employee\s+id|ID|DL"
 )
-LABELLED_ID = re.compile(rf"\b((?:{_ID_LABEL})\s*(?:#|:|no\.|number)?\s*(?:is\s+)?#?\s*)([A-Z0-9][A-Z0-9\-]*)(?![\w-])",
+LABELLED_ID = re.compile(rf"\b((?:{_ID_LABEL})\s*(?:#|:|no\.|number)?\s*(?:is\s+)?#?\s*)((?=[A-Z0-9\-]*\d)[A-Z0-9][A-Z0-9\-]*)(?![\w-])",
                          re.IGNORECASE)
 PLATE = re.compile(
     r"\b((?:licen[cs]e\s+plate|number\s+plate|registration\s+plate|vehicle\s+plate|plate|tag\s+number|vehicle\s+reg(?:istration)?)"
@@ -56,7 +56,7 @@ SERIAL = re.compile(
 )
 _TITLE = r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Doctor|Nurse|Sister|Rev|Fr"
 _NAME_WORD = r"[A-Za-z][A-Za-z'\-]*[A-Za-z]"
-TITLE_NAME = re.compile(rf"\b({_TITLE})(\.?\s+)({_NAME_WORD})((?:\s+[A-Z]\.)?\s+{_NAME_WORD})?", re.IGNORECASE)
+TITLE_NAME = re.compile(rf"\b((?i:{_TITLE}))(\.?\s+)({_NAME_WORD})((?:\s+[A-Z]\.)?\s+{_NAME_WORD})?")
 _RELATION = (r"daughter|son|wife|husband|mother|father|mom|mum|dad|sister|brother|partner|spouse|fianc[ée]e?|friend"
              r"|neighbou?r|caregiver|carer|niece|nephew|aunt|uncle|grandson|granddaughter|grandmother|grandfather"
              r"|cousin|guardian|boyfriend|girlfriend|son-in-law|daughter-in-law|roommate|landlord|employer")
@@ -64,8 +64,7 @@ _ROLE = (r"seen\s+by|signed\s+by|reviewed\s+by|dictated\s+by|transcribed\s+by|ex
          r"|referred\s+by|spoke\s+with|spoke\s+to|discussed\s+with|talked\s+to|per|cc:?|attending:?|author:?"
          r"|interpreter|chaplain|case\s+manager|social\s+worker|pharmacist|RN|NP|LPN|CNA|PA-C")
 CONTEXT_NAME = re.compile(
-    rf"\b((?:{_RELATION}|{_ROLE})\b[\s,:(]*(?:is\s+|named\s+)?)({_NAME_WORD})((?:\s+[A-Z]\.)?\s+[A-Z][A-Za-z'\-]*[A-Za-z])?",
-    re.IGNORECASE,
+    rf"\b((?i:{_RELATION}|{_ROLE})\b[\s,:(]*(?:is\s+|named\s+)?)({_NAME_WORD})((?:\s+[A-Z]\.)?\s+[A-Z][A-Za-z'\-]*[A-Za-z])?",
 )
 _ONES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
 _TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
