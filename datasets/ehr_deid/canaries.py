@@ -162,8 +162,11 @@ def _en_generators() -> dict[str, Generator]:
 
     def email_spelled(rng):
         first, last = _invented_name(rng).lower(), _invented_name(rng).lower()
-        value = rng.choice((f"{first} dot {last} at gmail dot com", f"{first}{last} (at) yahoo (dot) com",
-                            f"{first}.{last} at outlook dot com", f"{first} [at] {last} [dot] net"))
+        form = rng.randrange(4)
+        if form == 1:
+            return f"Prefers e-mail: {first}{last} (at) yahoo (dot) com.", (first + last,)
+        value = (f"{first} dot {last} at gmail dot com", "", f"{first}.{last} at outlook dot com",
+                 f"{first} [at] {last} [dot] net")[form]
         return f"Prefers e-mail: {value}.", (first, last)
 
     def email(rng):
@@ -172,9 +175,9 @@ def _en_generators() -> dict[str, Generator]:
 
     def url_no_scheme(rng):
         site = _invented_name(rng).lower()
-        value = rng.choice((f"www.{site}.org", f"{site}.com/portal/{_digits(rng, 4)}", f"portal.{site}health.org",
-                            f"{site}.net"))
-        return f"Uploads readings to {value} weekly.", (site,)
+        form = rng.randrange(4)
+        value = (f"www.{site}.org", f"{site}.com/portal/{_digits(rng, 4)}", f"portal.{site}health.org", f"{site}.net")[form]
+        return f"Uploads readings to {value} weekly.", (site + "health" if form == 2 else site,)
 
     def url(rng):
         site = _invented_name(rng).lower()
@@ -320,12 +323,12 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 
 def survives(needle: str, text: str) -> bool:
     """``needle`` is still readable in ``text``: Chinese as a substring; numbers (5 digits or more,
-    mostly digits) as their digits with any punctuation between; anything else as a whole word in
+    no letters) as their digits with any punctuation between; anything else as a whole word in
     any case."""
     if _CJK.search(needle):
         return needle in text
     digits = re.sub(r"\D", "", needle)
-    if len(digits) >= 5 and len(digits) * 2 >= len(re.sub(r"\s", "", needle)):
+    if len(digits) >= 5 and not re.search(r"[A-Za-z]", needle):
         pattern = r"(?<!\d)" + r"[\s.\-()/+]*".join(digits) + r"(?!\d)"
         return re.search(pattern, text) is not None
     pattern = r"(?<![A-Za-z0-9])" + re.escape(needle) + r"(?![A-Za-z0-9+])"  # "age 90+" is the cap, not a leak
