@@ -45,7 +45,7 @@ _ZH_LAB_VALUE = re.compile(rf"{_alternation(CHINESE_ANALYTES)}[为是:：]?\s*{_
 _AMOUNT = re.compile(rf"(?<![\w.]){_NUMBER}\s*{_UNIT}(?![A-Za-z])")
 _CODE = re.compile(
     rf"\b{_alternation(CODE_SYSTEMS)}(?:\s+codes?)?[\s:#]*[A-Z0-9][A-Z0-9.\-]{{1,11}}"
-    r"(?:(?:\s*,\s*|\s+(?:and|or)\s+)[A-Z0-9][A-Z0-9.\-]{1,11}(?![\w-]))*",
+    r"(?:(?:\s*,\s*|\s+(?:and|or)\s+)(?=[A-Z0-9.\-]*\d)[A-Z0-9][A-Z0-9.\-]{1,11}(?![\w-]))*",
 )
 _ICD10 = re.compile(r"(?<![\w.-])[A-TV-Z]\d{2}(?:\.[0-9A-Z]{1,4})?(?![\w-])")
 _GENE = re.compile(

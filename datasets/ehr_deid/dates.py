@@ -28,13 +28,13 @@ _HAN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五"
 
 DATE_ISO = re.compile(r"(?<![\d.])(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
 DATE_YMD = re.compile(r"(?<![\d.])(\d{4})([/.])(\d{1,2})\2(\d{1,2})(?![\d.])")
-DATE_US = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?![\d/])")
+DATE_US = re.compile(r"(?<![\d/.])(\d{1,2})([/.])(\d{1,2})\2(\d{4}|(?<=/\d\d/)\d{2}|(?<=/\d/)\d{2})(?![\d/]|\.\d)")
 DATE_DMON = re.compile(rf"(?<!\d)(\d{{1,2}}){_ORD}[- ](?:of\s+)?({_MON})\.?[- ,]+(\d{{4}})(?!\d)", re.IGNORECASE)
 DATE_MOND = re.compile(rf"\b({_MON})\.?\s+(\d{{1,2}}){_ORD},?\s+(\d{{4}})(?!\d)", re.IGNORECASE)
 DATE_MONY = re.compile(rf"\b({_MON})\.?,?\s+(\d{{4}})(?!\d)", re.IGNORECASE)
 DATE_MY = re.compile(r"(?<![\d/])(\d{1,2})/(\d{4})(?![\d/])")
 DATE_MOND_NOYEAR = re.compile(rf"\b({_MON})\.?\s+(\d{{1,2}}){_ORD}(?!\d|[:.]\d|\s*(?:mg|units?|am|pm)\b)", re.IGNORECASE)
-DATE_DMON_NOYEAR = re.compile(rf"(?<![\d.])(\d{{1,2}}){_ORD}\s*(?:of\s+)?({_MON})\b\.?", re.IGNORECASE)
+DATE_DMON_NOYEAR = re.compile(rf"(?<![\d.])(\d{{1,2}}){_ORD}[\s\-]*(?:of\s+)?({_MON})\b\.?", re.IGNORECASE)
 DATE_NO_YEAR = re.compile(
     r"\b((?:on|since|from|until|till|by|seen|dated|DOS:?)\s+)(\d{1,2})/(\d{1,2})(?![\d/])", re.IGNORECASE
 )
@@ -107,9 +107,9 @@ def rewrite_dates(text: str, policy: DatePolicy, hold: Callable[[str], str]) -> 
     """``text`` with every recognised date replaced by ``hold(policy's rendering)``."""
 
     def us(m: re.Match[str]) -> str:
-        a, b = int(m.group(1)), int(m.group(2))
+        a, b = int(m.group(1)), int(m.group(3))
         month, day = (a, b) if a <= 12 else (b, a)
-        return hold(policy.full(_year(m.group(3)), month, day))
+        return hold(policy.full(_year(m.group(4)), month, day))
 
     def month_word(word: str) -> int | None:
         # "may" in lower case is the verb.

@@ -126,7 +126,7 @@ disease disease's diseases syndrome syndromes sign signs palsy phenomenon lympho
 oesophagus ulcer tumor tumour disorder triad reflex test catheter monitor score scale chorea dementia thyroiditis
 ophthalmopathy orbitopathy encephalopathy contracture nephropathy nodules nodule lesion stain smear protein
 respiration breathing procedure maneuver manoeuvre criteria classification staging variant tremor dystrophy
-neuropathy arthritis ataxia anemia anaemia node nodes cells cell factor
+neuropathy arthritis ataxia anemia anaemia node nodes cells cell factor crisis foot arthropathy joint coma
 """)
 # Possessive eponyms that name the disease on their own ("Parkinson's", "Crohn's").
 POSSESSIVE_DISEASES = _words("parkinson alzheimer crohn hodgkin graves addison cushing hashimoto huntington raynaud "
@@ -161,8 +161,9 @@ ABL1 BCR BCR-ABL1 CFTR HBB HBA1 HBA2 HFE SMN1 DMD FMR1 HTT APOE APOB LDLR PCSK9 
 TPMT NUDT15 DPYD UGT1A1 G6PD HNF1A HNF4A HNF1B GCK KCNJ11 ABCC8 INS TCF7L2 PPARG LMNA MYH7 MYBPC3 SCN5A KCNQ1
 KCNH2 TTN RYR1 FBN1 COL1A1 COL3A1 SOD1 C9orf72 LRRK2 SNCA PRKN GBA PSEN1 PSEN2 APP MAPT GRN BRCA1 BRCA2
 CYP2C19 CYP2C9 CYP2D6 CYP3A4 CYP3A5 CYP1A2 CYP2B6 ESR1 AR FGFR2 FGFR3 NTRK1 NTRK2 NTRK3 MEN1 SDHB POLE
+SLC30A8 PDX1 NEUROD1 WFS1 CDKAL1 FTO MC4R IGF2BP2 HHEX CDKN2A CDKN2B SLC2A2 GCKR MTNR1B ABCG2 HLA-DQ2 HLA-DQ8
 """)
 TOP_LEVEL_DOMAINS = _words("""
 com org net edu gov mil int info biz io co us uk cn de fr jp nl ch se it es br kr hk tw in ru ca au nz ie be at
-dk no fi pl cz pt gr il sg my th vn ph id mx ar za health care app dev ai me tv online site xyz
+dk no fi pl cz pt gr il sg my th vn ph id mx ar za health care app dev ai me tv online site xyz ly to gl
 """)

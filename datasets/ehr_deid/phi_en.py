@@ -78,6 +78,7 @@ AGE_IN_WORDS = re.compile(
 )
 AGE_DECADE = re.compile(r"\b(in\s+(?:his|her|their|the)\s+(?:early\s+|mid\s+|mid-|late\s+)?)(?:nineties|90s|90's)",
                         re.IGNORECASE)
+AGE_NOUN = re.compile(r"\b(?:super)?(?:nonagenarian|centenarian)\b", re.IGNORECASE)
 _AGE_DIGITS = re.compile(r"(?<!\d)(?:9\d|1[0-4]\d)(?!\d)")
 AGE_NUMBER = re.compile(
     r"(?<![\d.])(?:9\d|1[0-4]\d)(?=\s*-?\s*(?:years?|yrs?|yr|y)\s*-?\s*old\b|\s*(?:y/o|y\.o\.|yo|yrs?)\b"
@@ -167,6 +168,8 @@ def scrub_english_ages(text: str) -> str:
         t = AGE_IN_WORDS.sub("90+", t)
     if "ninet" in lower or "90" in lower:
         t = AGE_DECADE.sub(lambda m: f"{m.group(1)}90+", t)
+    if "enarian" in lower:
+        t = AGE_NOUN.sub("person aged 90+", t)
     return AGE_NUMBER.sub("90+", t) if _AGE_DIGITS.search(t) else t
 
 
