@@ -220,7 +220,29 @@ class PatientIdentifiers:
         )
 
 
+    def mentioned_in(self, text: str) -> bool:
+        """Whether ``text`` may hold one of these identifiers (a cheap, conservative test)."""
+        if not (self.name_tokens or self.literal_tags or self.digit_strings):
+            return False
+        lower = text.lower()
+        if any(lit in lower for lit in self.literal_tags):
+            return True
+        if self.digit_strings:
+            digits = "".join(ch for ch in text if ch.isdigit())
+            if any(d in digits for d in self.digit_strings):
+                return True
+        return not self.name_tokens.isdisjoint(w.lower() for w in WORD.findall(text)) or \
+            not self.name_tokens.isdisjoint(_TAG_WORDS)
+
+
 EMPTY_PATIENT = PatientIdentifiers(frozenset(), {}, ())
+_TAG_WORDS = frozenset({"name", "id", "phone", "date", "email", "url", "ip", "ssn", "address", "zip", "location",
+                        "organization", "hospital"})
+# Short texts that hold neither a date nor the patient's own identifiers scrub the same for every
+# patient (visit reasons, diagnosis descriptions): they are scrubbed once.
+_CACHED_CHARS = 300
+_CACHE_ENTRIES = 100_000
+_MAY_HOLD_DATE = re.compile(r"\d{4}|\d{1,2}\s*[/.\-]\s*\d{1,2}|月|\b(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
 
 
 class _Parking:
@@ -271,6 +293,7 @@ class TextScrubber:
                             if len(k.strip()) >= _min_length(k)}
         self.global_tags.update(_chinese_names(global_names))
         self.global_literals = _literal_pattern(self.global_tags)
+        self._cache: dict[tuple[str, DeidMode], str] = {}
 
     def scrub(self, text: str, patient: PatientIdentifiers = EMPTY_PATIENT, offset_days: int | None = None,
               mode: DeidMode = DeidMode.DATE_SHIFT) -> str:
@@ -278,6 +301,18 @@ class TextScrubber:
         ``offset_days``, removed when it is None; ``safe-harbor``: their year alone)."""
         if not text:
             return text
+        mode = DeidMode(mode)
+        if len(text) > _CACHED_CHARS or _MAY_HOLD_DATE.search(text) or patient.mentioned_in(text):
+            return self._scrub(text, patient, offset_days, mode)
+        key = (text, mode)
+        out = self._cache.get(key)
+        if out is None:
+            out = self._scrub(text, EMPTY_PATIENT, None, mode)
+            if len(self._cache) < _CACHE_ENTRIES:
+                self._cache[key] = out
+        return out
+
+    def _scrub(self, text: str, patient: PatientIdentifiers, offset_days: int | None, mode: DeidMode) -> str:
         parking = _Parking()
         t = re.sub("[\ue000-\ue119]", "", text)
         t = EMAIL.sub("[EMAIL]", t)
@@ -288,7 +323,7 @@ class TextScrubber:
         t = SSN.sub("[SSN]", t)
         t = PHONE.sub("[PHONE]", t)
         t = scrub_english_contacts(t)
-        t = rewrite_dates(t, DatePolicy(DeidMode(mode), offset_days), parking.hold)
+        t = rewrite_dates(t, DatePolicy(mode, offset_days), parking.hold)
         t = parking.hold_spans(t, clinical_spans(t))
 
         t = scrub_english_labelled(t)

@@ -2,6 +2,7 @@
 
 import csv
 import datetime as dt
+import json
 import re
 import shutil
 from collections import defaultdict
@@ -11,9 +12,10 @@ import pytest
 from practicum.datasets.ehr import BuildSize, build_ehr_exports
 from practicum.datasets.ehr.build import MANIFEST_NAME, RAW_SUBDIR
 from practicum.datasets.ehr.manifest import PHIManifest
-from practicum.datasets.ehr_deid import DEFAULT_SCHEMA, Role, deidentify_ehr_folder, verify_ehr_folder
+from practicum.datasets.ehr_deid import DEFAULT_SCHEMA, DeidMode, Role, deidentify_ehr_folder, verify_ehr_folder
 from practicum.datasets.ehr_deid.rules import parse_date_cell
 from practicum.datasets.ehr_deid.schema import DROPPED
+from practicum.datasets.publish_ehr import publish_ehr_risk
 
 SECRET_A = b"end-to-end-secret-A-0123456789"
 SECRET_B = b"end-to-end-secret-B-0123456789"
@@ -221,3 +223,71 @@ def test_pseudonyms_are_consistent_across_runs_and_differ_by_secret(export, deid
     # the same patient keeps one pseudonym in every table
     h, labs = _read(deid_a[0] / "labs.csv")
     assert {r[h.index("patient_id")] for r in labs} <= ids_a
+
+
+@pytest.fixture(scope="module")
+def deid_safe_harbor(export, tmp_path_factory):
+    out = tmp_path_factory.mktemp("deid") / "safe"
+    report = deidentify_ehr_folder(export / RAW_SUBDIR, out, secret=SECRET_A, mode=DeidMode.SAFE_HARBOR, progress=False)
+    return out, report
+
+
+def test_safe_harbor_mode_keeps_the_year_alone_and_passes_the_verifier(export, deid_safe_harbor):
+    out, report = deid_safe_harbor
+    assert report.mode == "safe-harbor" and "164.514(b)(2)" in report.method
+    assert json.loads((out / "deid_report.json").read_text())["mode"] == "safe-harbor"
+    cells = 0
+    for table, spec in DEFAULT_SCHEMA.tables.items():
+        h_in, rows_in = _read(export / RAW_SUBDIR / table)
+        h_out, rows_out = _read(out / table)
+        for col in (c for c, r in spec.columns.items() if r in (Role.DATE, Role.BIRTH_DATE)):
+            for a, b in zip(rows_in, rows_out, strict=True):
+                before, after = a[h_in.index(col)], b[h_out.index(col)]
+                if before:
+                    cells += 1
+                    assert after in ("", parse_date_cell(before)[0].strftime("%Y")), (table, col, after)
+    assert cells > 1000
+    assert sum(t.dates_to_year for t in report.tables.values()) > 1000
+    assert sum(t.dates_shifted for t in report.tables.values()) == 0
+    _, notes = _read(out / "notes.csv")
+    assert not any(re.search(r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}", row[-1]) for row in notes)
+    verdict = verify_ehr_folder(out, export / MANIFEST_NAME)
+    assert verdict.passed, verdict.to_json()[:3000]
+
+
+def test_the_date_shift_report_says_it_is_not_safe_harbor(deid_a):
+    _, report = deid_a
+    assert report.mode == "date-shift" and "not Safe Harbor" in report.method
+
+
+def test_the_card_names_the_mode_actually_used(deid_a, deid_safe_harbor, tmp_path):
+    cards = {}
+    for name, (out, _) in (("shift", deid_a), ("safe", deid_safe_harbor)):
+        publish_ehr_risk(out, tmp_path / name / "public", tmp_path / name / "hidden", key=SECRET_A, version="test")
+        cards[name] = (tmp_path / name / "public" / "ehr_risk" / "CARD.md").read_text()
+    assert "date-shift mode, which is not HIPAA Safe Harbor" in cards["shift"]
+    assert "safe-harbor mode (HIPAA Safe Harbor, 45 CFR 164.514(b)(2)): dates reduced to their year" in cards["safe"]
+
+
+def test_free_text_columns_are_scrubbed_not_kept(export, tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    for table in ("patients.csv", "encounters.csv", "diagnoses.csv"):  # the other tables are optional
+        shutil.copy(export / RAW_SUBDIR / table, src / table)
+    planted = {"encounters.csv": ("reason", "Hypoglycemia; seen by Dr. Zqvorthy, call 555-0143"),
+               "diagnoses.csv": ("description", "Type 2 diabetes mellitus, per 患者王芳 (手机13920000000)")}
+    for table, (col, value) in planted.items():
+        header, rows = _read(src / table)
+        rows[0][header.index(col)] = value
+        _write(src / table, header, rows)
+    out = tmp_path / "out"
+    deidentify_ehr_folder(src, out, secret=SECRET_A, progress=False)
+    for table, (col, _) in planted.items():
+        header, rows = _read(out / table)
+        cell = rows[0][header.index(col)]
+        assert not any(v in cell for v in ("Zqvorthy", "0143", "王芳", "13920000000")), cell
+    h, enc = _read(out / "encounters.csv")
+    assert enc[0][h.index("reason")].startswith("Hypoglycemia; seen by Dr. [NAME]")
+    h_in, raw = _read(export / RAW_SUBDIR / "diagnoses.csv")
+    h_out, dx = _read(out / "diagnoses.csv")
+    assert [r[h_in.index("description")] for r in raw[1:]] == [r[h_out.index("description")] for r in dx[1:]]
