@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from practicum.cli import main
 from practicum.datasets.ehr_deid import DeidInputError, DeidSchema, deidentify_ehr_folder
 
 SECRET = b"hostile-input-secret-0123456789"
@@ -164,3 +165,45 @@ def test_schema_from_a_json_file(tmp_path):
     path = tmp_path / "schema.json"
     path.write_text(SCHEMA.to_json())
     assert DeidSchema.read(path) == SCHEMA
+
+
+def test_safe_harbor_mode_keeps_years_only(tmp_path):
+    src = _folder(tmp_path)
+    report = deidentify_ehr_folder(src, tmp_path / "out", secret=SECRET, schema=SCHEMA, mode="safe-harbor",
+                                   progress=False)
+    patients = (tmp_path / "out" / "patients.csv").read_text().splitlines()
+    assert patients[1].split(",")[1:3] == ["1950", "69"] and patients[2].split(",")[1:3] == ["", "90+"]
+    notes = (tmp_path / "out" / "notes.csv").read_text()
+    assert ",2019," in notes and "seen on 2019." in notes and "05" not in notes
+    assert report.mode == "safe-harbor" and report.tables["notes.csv"].dates_to_year == 2
+
+
+def test_an_unknown_mode_is_refused_and_an_earlier_output_kept(tmp_path):
+    src = _folder(tmp_path)
+    out = tmp_path / "out"
+    deidentify_ehr_folder(src, out, secret=SECRET, schema=SCHEMA, progress=False)
+    before = _digest(out)
+    with pytest.raises(ValueError, match="unknown mode 'harbour'; modes: \\['safe-harbor', 'date-shift'\\]"):
+        deidentify_ehr_folder(src, out, secret=SECRET, schema=SCHEMA, mode="harbour", progress=False)
+    assert _digest(out) == before
+
+
+def test_the_cli_takes_the_mode_and_defaults_to_safe_harbor(tmp_path, capsys):
+    src = _folder(tmp_path)
+    schema = tmp_path / "schema.json"
+    schema.write_text(SCHEMA.to_json())
+    common = ["datasets", "deid", str(src), "--schema", str(schema), "--key-file", str(tmp_path / "k"), "--quiet"]
+    assert main([*common, "--out", str(tmp_path / "safe")]) == 0
+    assert main([*common, "--out", str(tmp_path / "shift"), "--mode", "date-shift"]) == 0
+    modes = {name: json.loads((tmp_path / name / "deid_report.json").read_text())["mode"] for name in ("safe", "shift")}
+    assert modes == {"safe": "safe-harbor", "shift": "date-shift"}
+    assert "1950," in (tmp_path / "safe" / "patients.csv").read_text()
+    assert "1950," not in (tmp_path / "shift" / "patients.csv").read_text()
+    with pytest.raises(SystemExit):
+        main([*common, "--out", str(tmp_path / "x"), "--mode", "harbour"])
+    capsys.readouterr()
+    (src / "notes.csv").write_text(NOTES + "A3,2019-05-08,too,many\n")
+    before = _digest(tmp_path / "safe")
+    assert main([*common, "--out", str(tmp_path / "safe")]) == 2
+    assert "notes.csv:5: record has 4 fields, the header has 3" in capsys.readouterr().err
+    assert _digest(tmp_path / "safe") == before
