@@ -1,4 +1,4 @@
-"""OpenAPI docs that work offline: Swagger UI from the installed `swagger-ui-bundle` package, and a
+"""OpenAPI docs that work offline: Swagger UI 5 from the installed `fastapi-swagger` package, and a
 bearer scheme so "Authorize" takes an LMS token (`lms_...`) or a JupyterHub API token."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Static files of the pages, read once from the installed packages that ship them and served with
-long-lived caching: plotly.js (the `plotly` package), Swagger UI (`swagger-ui-bundle`) and our own.
+long-lived caching: plotly.js (the `plotly` package), Swagger UI (the `fastapi-swagger` package, which
+ships upstream's dist files; only the files are used) and our own.
 
 The file name carries the package version, so a browser caches each for a year and an upgrade is
 a new URL. Bodies are gzipped once, at first use, not per request (plotly.min.js is 4.8 MB, 1.4 MB
@@ -32,45 +33,33 @@ def package_folder(distribution: str, module: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def swagger_ui_folder() -> Path:
-    vendor = package_folder("swagger-ui-bundle", "swagger_ui_bundle") / "vendor"
-    return max(vendor.glob("swagger-ui-*"))
-
-
 @cache
-def vendored_files() -> dict[str, Path]:
-    """URL file name -> file on disk."""
+def _catalog() -> tuple[dict[str, str], dict[str, Path]]:
+    """(short name -> URL file name, URL file name -> file on disk)."""
     plotly = importlib.metadata.version("plotly")
-    swagger = swagger_ui_folder()
-    files = {
-        f"plotly-{plotly}.min.js": package_folder("plotly", "plotly") / "package_data" / "plotly.min.js",
-        f"{swagger.name}-bundle.js": swagger / "swagger-ui-bundle.js",
-        f"{swagger.name}.css": swagger / "swagger-ui.css",
-        f"{swagger.name}-favicon.png": swagger / "favicon-32x32.png",
+    swagger = f"fastapi-swagger-{importlib.metadata.version('fastapi-swagger')}"
+    swagger_files = package_folder("fastapi-swagger", "fastapi_swagger") / "resources"
+    named = {
+        "plotly": (f"plotly-{plotly}.min.js", package_folder("plotly", "plotly") / "package_data" / "plotly.min.js"),
+        "swagger-ui-bundle": (f"{swagger}-swagger-ui-bundle.js", swagger_files / "swagger-ui-bundle.js"),
+        "swagger-ui-css": (f"{swagger}-swagger-ui.css", swagger_files / "swagger-ui.css"),
+        "swagger-ui-favicon": (f"{swagger}-favicon.png", swagger_files / "favicon-32x32.png"),
     }
     for path in OWN_STATIC.iterdir():
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
-        files[f"{path.stem}-{digest}{path.suffix}"] = path
-    return files
+        named[path.name] = (f"{path.stem}-{digest}{path.suffix}", path)
+    return {short: url for short, (url, _) in named.items()}, dict(named.values())
 
 
-@cache
+def vendored_files() -> dict[str, Path]:
+    """URL file name -> file on disk."""
+    return _catalog()[1]
+
+
 def asset_names() -> dict[str, str]:
     """Short name ('plotly', 'swagger-ui-bundle', 'swagger-ui-css', 'swagger-ui-favicon', our files by name)
     -> URL file name."""
-    names = {}
-    for url_name, path in vendored_files().items():
-        if url_name.startswith("plotly-"):
-            names["plotly"] = url_name
-        elif url_name.endswith("-bundle.js"):
-            names["swagger-ui-bundle"] = url_name
-        elif url_name.endswith("-favicon.png"):
-            names["swagger-ui-favicon"] = url_name
-        elif url_name.startswith("swagger-ui-"):
-            names["swagger-ui-css"] = url_name
-        else:
-            names[path.name] = url_name
-    return names
+    return _catalog()[0]
 
 
 @dataclass(frozen=True)
