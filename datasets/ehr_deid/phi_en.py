@@ -62,9 +62,10 @@ _RELATION = (r"daughter|son|wife|husband|mother|father|mom|mum|dad|sister|brothe
              r"|cousin|guardian|boyfriend|girlfriend|son-in-law|daughter-in-law|roommate|landlord|employer")
 _ROLE = (r"seen\s+by|signed\s+by|reviewed\s+by|dictated\s+by|transcribed\s+by|examined\s+by|accompanied\s+by"
          r"|referred\s+by|spoke\s+with|spoke\s+to|discussed\s+with|talked\s+to|per|cc:?|attending:?|author:?"
-         r"|interpreter|chaplain|case\s+manager|social\s+worker|pharmacist|RN|NP|LPN|CNA|PA-C")
+         r"|interpreter|chaplain|case\s+manager|social\s+worker|pharmacist|RN|NP|LPN|CNA|PA-C"
+         r"|patient\s+name:?|patient:|pt:|name:|visitor:?|contact:")
 CONTEXT_NAME = re.compile(
-    rf"\b((?i:{_RELATION}|{_ROLE})\b[\s,:(]*(?:is\s+|named\s+)?)({_NAME_WORD})((?:\s+[A-Z]\.)?\s+[A-Z][A-Za-z'\-]*[A-Za-z])?",
+    rf"\b((?i:{_RELATION}|{_ROLE})(?![A-Za-z])[\s,:(]*(?:is\s+|named\s+)?)((?!(?i:{_RELATION}|{_ROLE})(?![A-Za-z])){_NAME_WORD})((?:\s+[A-Z]\.)?\s+[A-Z][A-Za-z'\-]*[A-Za-z])?",
 )
 _ONES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
 _TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,

@@ -1,8 +1,8 @@
 """Chinese PHI in notes: names, telephone numbers, resident identity numbers, addresses,
 hospitals, record numbers and ages over 89.
 
-Names are recognised by context only (after 患者, 家属, 护士, 姓名 ... or before 先生, 医生,
-女士 ...), as a common surname followed by one or two given-name characters; a character that
+Names are recognised by context only (after 患者, 家属, 护士, 姓名 ..., before 先生, 医生,
+女士 ..., or before the sex in "王芳，女，45岁"), as a common surname followed by one or two given-name characters; a character that
 starts ordinary clinical text (于, 今, 高血压's 血, ...) is never taken as a given name.
 """
 
@@ -39,6 +39,7 @@ NAME_AFTER_CONTEXT = re.compile(
 NAME_BEFORE_TITLE = re.compile(
     rf"({_SURNAME})([{_HAN}]{{0,2}}?)(" + "|".join(sorted(CHINESE_NAME_SUFFIX, key=len, reverse=True)) + ")"
 )
+NAME_BEFORE_SEX = re.compile(rf"({_SURNAME})([{_HAN}]{{1,2}})(?=\s*[，,、(（]\s*[男女])")
 # Characters that may not open a place or hospital name: they are the words before one ("住在", "转至", "于").
 _FUNCTION = "在于至到去赴来自从往住居现位经转就诊入出因由与及的了是为并曾已诉请送患"
 _PLACE_CHAR = rf"(?:(?![{_FUNCTION}])[{_HAN}])"
@@ -92,6 +93,13 @@ def _before_title(m: re.Match[str]) -> str:
     return f"[NAME]{m.group(3)}"
 
 
+def _before_sex(m: re.Match[str]) -> str:
+    given = m.group(2)
+    if given[0] in CHINESE_NOT_GIVEN_NAME or given[-1] in CHINESE_NOT_GIVEN_NAME:
+        return m.group(0)
+    return "[NAME]"
+
+
 def _hospital(m: re.Match[str]) -> str:
     return m.group(0) if m.group(1) in _GENERIC_HOSPITAL or m.group(1).endswith("我") else "[HOSPITAL]"
 
@@ -112,6 +120,7 @@ def scrub_chinese_text(text: str) -> str:
         return text
     t = NAME_AFTER_CONTEXT.sub(_after_context, text)
     t = NAME_BEFORE_TITLE.sub(_before_title, t)
+    t = NAME_BEFORE_SEX.sub(_before_sex, t)
     t = HOSPITAL.sub(_hospital, t)
     t = ADDRESS.sub("[ADDRESS]", t)
     t = AGE.sub(lambda m: f"{m.group(1)}90+" if m.group(1) is not None else "90+", t)
