@@ -43,7 +43,6 @@ _ZH_PLACES = ("建国", "人民", "解放", "中山", "和平", "长江", "朝�
 _ZH_CITIES = (("北京市", "朝阳区"), ("上海市", "徐汇区"), ("广东省深圳市", "南山区"), ("浙江省杭州市", "西湖区"),
               ("四川省成都市", "武侯区"), ("湖北省武汉市", "江汉区"), ("江苏省南京市", "鼓楼区"))
 _ZH_REGIONS = ("110105", "310104", "440305", "330106", "510107", "420103", "320106")
-_LEXICON = tuple(sorted(n for n in LEXICON_NAMES if n.isalpha() and len(n) >= 4))
 
 # Clinical terms that must survive verbatim (the note features of the risk project among them).
 CLINICAL_EN = (
@@ -66,6 +65,9 @@ CLINICAL_ZH = (
     "黄疸", "空腹血糖7.8mmol/L", "甘精胰岛素24单位", "桥本甲状腺炎", "糖尿病肾病", "阿尔茨海默病", "克罗恩病",
     "复诊", "血压134/77mmHg",
 )
+# Lexicon names for the lexicon class; none that is part of a clinical term ("Kimmelstiel-Wilson").
+_LEXICON = tuple(sorted(n for n in LEXICON_NAMES if n.isalpha() and len(n) >= 4
+                        and not any(n in term.lower() for term in CLINICAL_EN)))
 _CLINICAL_EN_FRAMES = ("History of {}.", "Today {}.", "Noted {} on review.", "Plan reviewed: {}.")
 _CLINICAL_ZH_FRAMES = ("既往{}。", "查{}。", "患者{}多年。", "患者于今日{}。", "诊断：{}。")
 

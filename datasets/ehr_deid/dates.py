@@ -34,7 +34,7 @@ DATE_MOND = re.compile(rf"\b({_MON})\.?\s+(\d{{1,2}}){_ORD},?\s+(\d{{4}})(?!\d)"
 DATE_MONY = re.compile(rf"\b({_MON})\.?,?\s+(\d{{4}})(?!\d)", re.IGNORECASE)
 DATE_MY = re.compile(r"(?<![\d/])(\d{1,2})/(\d{4})(?![\d/])")
 DATE_MOND_NOYEAR = re.compile(rf"\b({_MON})\.?\s+(\d{{1,2}}){_ORD}(?!\d|[:.]\d|\s*(?:mg|units?|am|pm)\b)", re.IGNORECASE)
-DATE_DMON_NOYEAR = re.compile(rf"(?<![\d.])(\d{{1,2}}){_ORD}[\s\-]*(?:of\s+)?({_MON})\b\.?", re.IGNORECASE)
+DATE_DMON_NOYEAR = re.compile(rf"(?<![\d.])(\d{{1,2}}){_ORD}[\s\-]*(?:of\s+)?({_MON})\b", re.IGNORECASE)
 DATE_NO_YEAR = re.compile(
     r"\b((?:on|since|from|until|till|by|seen|dated|DOS:?)\s+)(\d{1,2})/(\d{1,2})(?![\d/])", re.IGNORECASE
 )

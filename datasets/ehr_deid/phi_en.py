@@ -50,7 +50,7 @@ PLATE = re.compile(
     re.IGNORECASE,
 )
 SERIAL = re.compile(
-    r"\b((?:serial(?:\s+(?:number|no\.?|#))?|S/N|SN|IMEI|UDI|MAC(?:\s+address)?|device\s+id|lot(?:\s+(?:number|no\.?))?"
+    r"\b((?:serial(?:\s+(?:number|no\.?|#))?|S/N|SN|IMEI|UDI|MAC(?:\s+address)?|device\s+id|lot\s+(?:number|no\.?|#)"
     r"|model/serial)\s*[:#]?\s*)([A-Z0-9][A-Z0-9:/\-]{3,})(?![\w-])",
     re.IGNORECASE,
 )
@@ -149,11 +149,16 @@ def scrub_english_contacts(text: str) -> str:
     return EXTENSION.sub(lambda m: f"{m.group(1)}{m.group(2)}[PHONE]", t)
 
 
-def scrub_english_labelled(text: str) -> str:
-    """Record numbers, plates and serials after their label (the label stays)."""
-    t = LABELLED_ID.sub(lambda m: f"{m.group(1)}[ID]" if _has_digit(m, 2) else m.group(0), text)
-    t = PLATE.sub(lambda m: f"{m.group(1)}[ID]" if _has_digit(m, 2) else m.group(0), t)
+def scrub_english_devices(text: str) -> str:
+    """Plates and serials after their label (the label stays); run before clinical content is parked,
+    since a plate or serial may look like a gene ("plate TTN 7233")."""
+    t = PLATE.sub(lambda m: f"{m.group(1)}[ID]" if _has_digit(m, 2) else m.group(0), text)
     return SERIAL.sub(lambda m: f"{m.group(1)}[ID]" if _has_digit(m, 2) else m.group(0), t)
+
+
+def scrub_english_labelled(text: str) -> str:
+    """Record numbers after their label (the label stays)."""
+    return LABELLED_ID.sub(lambda m: f"{m.group(1)}[ID]" if _has_digit(m, 2) else m.group(0), text)
 
 
 def scrub_english_names(text: str) -> str:
@@ -174,5 +179,6 @@ def scrub_english_ages(text: str) -> str:
     return AGE_NUMBER.sub("90+", t) if _AGE_DIGITS.search(t) else t
 
 
-__all__ = ["LEXICON_NAMES", "scrub_english_ages", "scrub_english_contacts", "scrub_english_labelled",
+__all__ = ["LEXICON_NAMES", "scrub_english_ages", "scrub_english_contacts", "scrub_english_devices",
+           "scrub_english_labelled",
            "scrub_english_names"]

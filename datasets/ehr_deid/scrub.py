@@ -6,11 +6,11 @@ The rules run in this order, each on what the earlier ones left:
    z dot com"), URLs (also without a scheme), IP addresses, Chinese resident identity numbers
    (checked by their MOD 11-2 digit), SSNs, telephone numbers (US, international, 7-digit,
    Chinese mobile and landline), then dates in English and Chinese spellings (rewritten by
-   the mode's ``DatePolicy``);
+   the mode's ``DatePolicy``), plates and serials after their label;
 2. clinical content that must survive (eponymous diseases, lab values, doses, codes, genes:
    ``clinical.py``) is parked, so that no later rule can touch it;
-3. labelled record numbers, plates and serials; Chinese names by context, hospitals,
-   addresses and ages (``phi_zh.py``);
+3. labelled record numbers; Chinese names by context, hospitals, addresses and ages
+   (``phi_zh.py``);
 4. what the structured tables already say: the patient's own identifiers (names in any
    case, addresses, ids, digit sequences whatever their punctuation), every city,
    organisation and person name of the data set;
@@ -34,6 +34,7 @@ from .phi_en import (
     LEXICON_NAMES,
     scrub_english_ages,
     scrub_english_contacts,
+    scrub_english_devices,
     scrub_english_labelled,
     scrub_english_names,
 )
@@ -324,6 +325,7 @@ class TextScrubber:
         t = PHONE.sub("[PHONE]", t)
         t = scrub_english_contacts(t)
         t = rewrite_dates(t, DatePolicy(mode, offset_days), parking.hold)
+        t = scrub_english_devices(t)
         t = parking.hold_spans(t, clinical_spans(t))
 
         t = scrub_english_labelled(t)
