@@ -35,7 +35,7 @@ def radar(dimensions: list[dict[str, Any]]) -> dict[str, Any]:
         })
     return {"data": traces, "layout": _layout(
         polar={"radialaxis": {"range": [0, 4], "dtick": 1}}, showlegend=True, height=420,
-        legend={"orientation": "h"},
+        legend={"orientation": "h"}, margin={"l": 110, "r": 110, "t": 32, "b": 32},
     )}
 
 
@@ -82,6 +82,6 @@ def gap_heatmap(teams: list[str], dimension_titles: list[str], gaps: list[list[f
         "colorbar": {"title": {"text": "gap"}}, "hovertemplate": "%{y}<br>%{x}: gap %{z:.2f}<extra></extra>",
         "texttemplate": "%{z:.1f}", "xgap": 2, "ygap": 2,
     }], "layout": _layout(
-        height=max(260, 60 + 28 * len(teams)), margin={"l": 120, "r": 24, "t": 24, "b": 120},
+        height=max(320, 210 + 28 * len(teams)), margin={"l": 120, "r": 24, "t": 24, "b": 190},
         yaxis={"autorange": "reversed"},
     )}

@@ -56,7 +56,7 @@ def score_distributions(session: Session, *, course_id: str) -> list[ScoreDistri
     )
     scores: dict[str, list[float]] = defaultdict(list)
     passed: dict[str, int] = defaultdict(int)
-    for item_id, _person_id, score, item_passed in session.execute(best):
+    for item_id, _person_id, score, item_passed in session.connection().execute(best):
         scores[item_id].append(float(score))
         passed[item_id] += int(item_passed)
     items = session.execute(
