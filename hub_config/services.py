@@ -95,7 +95,11 @@ def configure_user_role(c: Config) -> None:
 def configure_lms_service(
     c: Config, *, command: Sequence[str] | None, url: str, environment: dict[str, str] | None = None
 ) -> None:
-    """The LMS API as a hub service: managed (``command`` given) or external."""
+    """The LMS API as a hub service: managed (``command`` given) or external.
+
+    ``display`` puts it in the hub's Services menu, which links to the service prefix
+    (``/services/lms/``); the LMS sends a signed-in person from there to their own page.
+    """
     service: dict = {"name": LMS_SERVICE, "url": url, "oauth_no_confirm": True, "display": True}
     if command:
         service["command"] = list(command)
