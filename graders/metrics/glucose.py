@@ -18,12 +18,20 @@ Diabetes Care 1987;10(5):622-628. Zone boundaries (reference x, prediction y, mg
 Boundaries are closed and tested in the order A, E, C, D, B, the convention of the widely
 used reference implementations; a point exactly on a line takes the first zone that
 contains it (so ``y == 1.2 x`` is A, ``y == x + 110`` at x = 100 is C).
+
+"Exactly on a line" is decided without float rounding: each sloped line is written with
+integer coefficients (``5y <= 7x - 910`` for the lower C line, ``3x <= 175`` for x <= 175/3)
+and evaluated in floating point only where the result is clearly away from zero; points
+within a few ulps of a line are decided in rational arithmetic on the values as written
+(the shortest decimal that gives each float back), so (140, 14) is on the line y = 7/5 x - 182
+whatever ``1.4 * 140`` rounds to. Away from the lines the zones are those of plain floats.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from fractions import Fraction
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -114,19 +122,47 @@ def glucose_error_summary(y_true: ArrayLike, y_pred: ArrayLike, patient_ids: Arr
 
 
 def clarke_zones(reference: ArrayLike, predicted: ArrayLike) -> NDArray[np.str_]:
-    """Clarke error grid zone ('A'..'E') of every (reference, predicted) pair, in mg/dL."""
+    """Clarke error grid zone ('A'..'E') of every (reference, predicted) pair, in mg/dL (lines exact)."""
     x, y = _pair(reference, predicted)
     if np.any(x < 0) or np.any(y < 0):
         raise ValueError("glucose values must be non-negative (mg/dL)")
-    zone_a = ((x <= 70) & (y <= 70)) | ((y >= 0.8 * x) & (y <= 1.2 * x))
+
+    def at_least(a: int, b: int, c: int) -> NDArray[np.bool_]:
+        """a*y + b*x + c >= 0, exactly."""
+        return _linear_sign(x, y, a, b, c) >= 0
+
+    zone_a = ((x <= 70) & (y <= 70)) | (at_least(5, -4, 0) & at_least(-5, 6, 0))  # 0.8x <= y <= 1.2x
     zone_e = ((x >= 180) & (y <= 70)) | ((x <= 70) & (y >= 180))
-    zone_c = ((x >= 70) & (x <= 290) & (y >= x + 110)) | ((x >= 130) & (x <= 180) & (y <= 7.0 / 5.0 * x - 182))
+    zone_c = ((x >= 70) & (x <= 290) & at_least(1, -1, -110)) | (  # y >= x + 110
+        (x >= 130) & (x <= 180) & at_least(-5, 7, -910)  # y <= 7/5 x - 182
+    )
+    left = _linear_sign(x, y, 0, 3, -175)  # sign of 3x - 175: x against 175/3
     zone_d = (
         ((x >= 240) & (y >= 70) & (y <= 180))
-        | ((x <= 175.0 / 3.0) & (y >= 70) & (y <= 180))
-        | ((x >= 175.0 / 3.0) & (x <= 70) & (y >= 6.0 / 5.0 * x))
+        | ((left <= 0) & (y >= 70) & (y <= 180))
+        | ((left >= 0) & (x <= 70) & at_least(5, -6, 0))  # y >= 6/5 x
     )
     return np.select([zone_a, zone_e, zone_c, zone_d], ["A", "E", "C", "D"], default="B")
+
+
+# Relative error bound of a*y + b*x + c in floats, with room for the gap between a float and its
+# shortest decimal (half an ulp each): far above the few ulps the three roundings can add up to.
+_FILTER = 16 * np.finfo(np.float64).eps
+
+
+def _linear_sign(x: NDArray[np.float64], y: NDArray[np.float64], a: int, b: int, c: int) -> NDArray[np.int8]:
+    """The exact sign of a*y + b*x + c for the values as written (float filter, rational fallback)."""
+    value = a * y + b * x + c
+    bound = _FILTER * (np.abs(a * y) + np.abs(b * x) + abs(c))
+    sign = np.sign(value).astype(np.int8)
+    for i in np.flatnonzero(np.abs(value) <= bound):
+        exact = a * _as_written(y[i]) + b * _as_written(x[i]) + c
+        sign[i] = (exact > 0) - (exact < 0)
+    return sign
+
+
+def _as_written(value: np.float64) -> Fraction:
+    return Fraction(repr(float(value)))
 
 
 def clarke_zone_percentages(reference: ArrayLike, predicted: ArrayLike) -> dict[str, float]:

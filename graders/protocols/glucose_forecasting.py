@@ -7,6 +7,12 @@ need a reading at origin + h. Reported per horizon: RMSE and MAE (mg/dL), the sa
 persistence forecast (last observed value), their ratio, and Clarke error-grid zones
 (Clarke et al., Diabetes Care 1987;10(5):622-628).
 
+Units: every score is in mg/dL. Readings and forecasts pass ``metrics.glucose_units.in_mg_dl``
+before anything is scored: the grader declares both mg/dL (the columns say so), so forecasts
+in mmol/L, values <= 0, over 1000 mg/dL or of mixed units are refused with a message that says
+so; ``practicum eval glucose`` detects each file's unit (or takes ``--units``) and converts
+mmol/L at 18.016 mg/dL per mmol/L, saying it did.
+
 No future leakage. Besides the whole block the model predicts on ``leakage_copies`` (option,
 default 3) copies of it, each patient cut at a time of its own, drawn per grading from the
 ``rng`` the grader passes (a ``random.SystemRandom``): uniform between the patient's first
@@ -51,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from ..metrics.glucose import clarke_zone_percentages, mae, per_patient_errors, rmse
+from ..metrics.glucose_units import MG_DL, MG_DL_PER_MMOL_L, GlucoseUnitsError, Units, in_mg_dl
 from ..tables import Column, TableError, TableSpec, check_frame, read_table
 
 READINGS = TableSpec(
@@ -161,6 +168,8 @@ class GlucoseEvaluation:
     leakage_checked: bool
     # How many cut copies were compared (their cut times are secret and kept nowhere).
     leakage_copies: int = 0
+    # The unit each input was given in ({"truth": ..., "forecasts": ...}); scores are always mg/dL.
+    units: dict[str, str] = field(default_factory=dict)
     # (horizon, reference, predicted) triples for the Clarke plot; not part of the JSON.
     points: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -186,6 +195,8 @@ class GlucoseEvaluation:
             "warmup_min": self.warmup_min,
             "leakage_checked": self.leakage_checked,
             "leakage_copies": self.leakage_copies,
+            "units": self.units,
+            "mg_dl_per_mmol_l": MG_DL_PER_MMOL_L,
             "metrics": self.metrics,
         }
 
@@ -199,8 +210,16 @@ def evaluate_forecasts(
     source: str = "forecasts",
     place: str = "row",
     require_all: bool = True,
+    truth_units: Units = MG_DL,
+    forecast_units: Units = MG_DL,
+    truth_source: str = "readings",
 ) -> GlucoseEvaluation:
-    """Score checked forecasts (``FORECASTS``) against a checked block of readings (``READINGS``)."""
+    """Score checked forecasts (``FORECASTS``) against a checked block of readings (``READINGS``).
+
+    Both pass ``in_mg_dl`` first with their unit (declared, or ``"auto"``): see the module docstring.
+    """
+    truth, truth_unit = _glucose_column(truth, "glucose_mg_dl", truth_units, source=truth_source, what="readings")
+    forecasts, forecast_unit = _glucose_column(forecasts, "predicted_mg_dl", forecast_units, source=source, what="forecasts")
     truth = truth.sort_values(["patient_id", "timestamp"], kind="stable").reset_index(drop=True)
     scored = []
     points = {}
@@ -241,7 +260,24 @@ def evaluate_forecasts(
         points[int(horizon)] = (y, pred)
     if not scored:
         raise TableError(source, f"no forecasts for any of the horizons {', '.join(map(str, horizons))} minutes")
-    return GlucoseEvaluation(tuple(scored), warmup_min, leakage_checked=False, points=points)
+    return GlucoseEvaluation(
+        tuple(scored), warmup_min, leakage_checked=False, units={"truth": truth_unit, "forecasts": forecast_unit}, points=points
+    )
+
+
+def _glucose_column(table: pd.DataFrame, column: str, units: Units, *, source: str, what: str) -> tuple[pd.DataFrame, str]:
+    """``table`` with ``column`` in mg/dL (its empty cells kept), and the unit it was given in."""
+    values = table[column].to_numpy(np.float64)
+    present = ~np.isnan(values)
+    if not present.any():
+        return table, MG_DL if units == "auto" else units
+    try:
+        checked = in_mg_dl(values[present], units=units, what=f"{what} ({column})")
+    except GlucoseUnitsError as error:
+        raise TableError(source, str(error)) from None
+    converted = values.copy()
+    converted[present] = checked.mg_dl
+    return table.assign(**{column: converted}), checked.units
 
 
 def _scoring_points(truth: pd.DataFrame, horizon: int, warmup_min: int) -> pd.DataFrame:
@@ -269,14 +305,20 @@ def _scoring_points(truth: pd.DataFrame, horizon: int, warmup_min: int) -> pd.Da
 
 
 def evaluate_forecast_files(
-    *, truth: Path, predictions: Path, horizon: int, warmup_min: int = DEFAULT_WARMUP_MIN
+    *, truth: Path, predictions: Path, horizon: int, warmup_min: int = DEFAULT_WARMUP_MIN, units: Units = "auto"
 ) -> GlucoseEvaluation:
-    """The CLI's verb: a readings CSV (the block) and a forecasts CSV for one horizon."""
+    """The CLI's verb: a readings CSV (the block) and a forecasts CSV for one horizon.
+
+    ``units``: both files' unit, or ``"auto"`` (each file's own, detected; mmol/L is converted).
+    """
     block = read_table(truth, READINGS)
     forecasts = read_table(predictions, FORECASTS)
     check_horizons(forecasts, None, source=str(predictions), place="line")
     _refuse_unknown_origins(forecasts, block, source=str(predictions), place="line")
-    return evaluate_forecasts(block, forecasts, horizons=(horizon,), warmup_min=warmup_min, source=str(predictions))
+    return evaluate_forecasts(
+        block, forecasts, horizons=(horizon,), warmup_min=warmup_min, source=str(predictions),
+        truth_units=units, forecast_units=units, truth_source=str(truth),
+    )
 
 
 def check_horizons(forecasts: pd.DataFrame, horizons: Sequence[int] | None, *, source: str, place: str) -> None:
@@ -418,9 +460,13 @@ def score_predictions(
         if name != whole:
             check_no_leakage(checked[whole], checked[name], cut_input=inputs[name], name=name)
     truth = inputs[whole][["patient_id", "timestamp", "glucose_mg_dl"]]
-    evaluation = evaluate_forecasts(truth, checked[whole], horizons=horizons, warmup_min=warmup, source=f"the model's forecasts ({whole})")
+    evaluation = evaluate_forecasts(
+        truth, checked[whole], horizons=horizons, warmup_min=warmup, source=f"the model's forecasts ({whole})",
+        truth_source="the hidden test block",
+    )
     return GlucoseEvaluation(
-        evaluation.horizons, warmup, leakage_checked=len(inputs) > 1, leakage_copies=len(inputs) - 1, points=evaluation.points
+        evaluation.horizons, warmup, leakage_checked=len(inputs) > 1, leakage_copies=len(inputs) - 1,
+        units=evaluation.units, points=evaluation.points,
     )
 
 

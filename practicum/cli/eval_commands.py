@@ -32,6 +32,11 @@ File formats:
           timestamp is the forecast's origin (a reading time); the forecast is for
           timestamp + horizon. Origins from --warmup minutes into each patient's block with a
           reading at origin + horizon are scored; each needs a forecast.
+Units: scores are in mg/dL. With --units auto (default) each file's unit is detected from its
+values (any value over 55.5 is mg/dL; values under 20 are mmol/L; a file mixing both, values
+<= 0 or over 1000 mg/dL are refused) and mmol/L is converted at 18.016 mg/dL per mmol/L
+(molar mass of glucose, 180.156 g/mol); the output says which unit each file was read in.
+Values all between 20 and 55.5 fit both units: give --units.
 """
 
 EPILOG_RISK = """\
@@ -81,6 +86,10 @@ def add_eval_commands(sub: argparse._SubParsersAction) -> None:
     glucose.add_argument("--pred", required=True, type=Path, help="forecasts (CSV)")
     glucose.add_argument("--horizon", type=int, default=30, help="minutes ahead (default 30)")
     glucose.add_argument("--warmup", type=int, default=60, help="minutes of each block not scored (default 60)")
+    glucose.add_argument(
+        "--units", choices=["auto", "mg/dL", "mmol/L"], default="auto",
+        help="unit of both files' glucose values (default auto: detected per file, mmol/L converted to mg/dL)",
+    )
     glucose.add_argument("--plot", type=Path, metavar="PNG", help="write the Clarke error grid to this file")
     glucose.add_argument("--json", action="store_true", help="print one JSON object")
     glucose.set_defaults(func=cmd_glucose)
@@ -223,10 +232,17 @@ def cmd_froc(args: argparse.Namespace) -> int:
 def cmd_glucose(args: argparse.Namespace) -> int:
     from practicum.graders.protocols.glucose_forecasting import evaluate_forecast_files
 
-    evaluation = _scored(evaluate_forecast_files, truth=args.truth, predictions=args.pred, horizon=args.horizon, warmup_min=args.warmup)
+    evaluation = _scored(
+        evaluate_forecast_files, truth=args.truth, predictions=args.pred, horizon=args.horizon, warmup_min=args.warmup,
+        units=args.units,
+    )
     _save_plot(evaluation, args.plot)
     scores = evaluation.horizons[0]
     lines = [
+        "units: " + ", ".join(
+            f"{name} in {unit}" + (" (converted to mg/dL at 18.016 per mmol/L)" if unit == "mmol/L" else "")
+            for name, unit in evaluation.units.items()
+        ),
         f"{scores.n_points} forecasts {scores.horizon_min} min ahead (first {evaluation.warmup_min} min of each block not scored)",
         f"RMSE {scores.rmse:.2f} mg/dL, MAE {scores.mae:.2f} mg/dL; persistence RMSE {scores.persistence_rmse:.2f}, "
         f"MAE {scores.persistence_mae:.2f}; ratio {scores.rmse_vs_persistence:.3f}",

@@ -183,3 +183,45 @@ def test_risk_errors_name_the_line(tmp_path, capsys):
     (tmp_path / "pred.csv").write_text("patient_id,probability\na,0.2\n")
     code, _, err = run(capsys, "eval", "risk", "--truth", str(tmp_path / "truth.csv"), "--pred", str(tmp_path / "pred.csv"))
     assert code == 2 and "no probability for patient 'b'" in err
+
+
+def test_glucose_in_mmol_per_litre_is_detected_converted_and_said(tmp_path, capsys):
+    block = readings_block()
+    pred = forecasts(block, 30, 25.0)
+    block.to_csv(tmp_path / "truth.csv", index=False)
+    pred.to_csv(tmp_path / "pred.csv", index=False)
+    code, out, _ = run(capsys, "eval", "glucose", "--truth", str(tmp_path / "truth.csv"), "--pred", str(tmp_path / "pred.csv"), "--json")
+    assert code == 0
+    in_mg_dl = json.loads(out)
+    mmol = block.assign(glucose_mg_dl=(block["glucose_mg_dl"] / 18.016).round(4))
+    mmol.to_csv(tmp_path / "truth_mmol.csv", index=False)
+    pred.assign(predicted_mg_dl=(pred["predicted_mg_dl"] / 18.016).round(4)).to_csv(tmp_path / "pred_mmol.csv", index=False)
+    code, out, _ = run(capsys, "eval", "glucose", "--truth", str(tmp_path / "truth_mmol.csv"), "--pred", str(tmp_path / "pred_mmol.csv"), "--json")
+    assert code == 0
+    converted = json.loads(out)
+    assert converted["units"] == {"truth": "mmol/L", "forecasts": "mmol/L"}
+    assert in_mg_dl["units"] == {"truth": "mg/dL", "forecasts": "mg/dL"}
+    for key in ("A", "B", "C", "D", "E"):
+        assert converted["horizons"][0]["clarke"][key] == pytest.approx(in_mg_dl["horizons"][0]["clarke"][key])
+    assert converted["horizons"][0]["rmse"] == pytest.approx(in_mg_dl["horizons"][0]["rmse"], rel=1e-3)
+    assert in_mg_dl["horizons"][0]["clarke"]["A"] < 100.0  # the 25 mg/dL offset shows in mg/dL
+    code, out, _ = run(capsys, "eval", "glucose", "--truth", str(tmp_path / "truth_mmol.csv"), "--pred", str(tmp_path / "pred_mmol.csv"))
+    assert code == 0 and "truth in mmol/L (converted to mg/dL at 18.016 per mmol/L)" in out
+
+
+def test_glucose_units_that_do_not_fit_are_refused(tmp_path, capsys):
+    block = readings_block()
+    block.to_csv(tmp_path / "truth.csv", index=False)
+    pred = forecasts(block, 30, 0.0)
+    pred.assign(predicted_mg_dl=(pred["predicted_mg_dl"] / 18.016).round(3)).to_csv(tmp_path / "pred.csv", index=False)
+    code, _, err = run(capsys, "eval", "glucose", "--truth", str(tmp_path / "truth.csv"), "--pred", str(tmp_path / "pred.csv"),
+                       "--units", "mg/dL")
+    assert code == 2 and "pred.csv: forecasts (predicted_mg_dl) are meant to be mg/dL but look like mmol/L" in " ".join(err.split())
+    mixed = pred.copy()
+    mixed.loc[: len(mixed) // 2, "predicted_mg_dl"] /= 18.016
+    mixed.to_csv(tmp_path / "pred.csv", index=False)
+    code, _, err = run(capsys, "eval", "glucose", "--truth", str(tmp_path / "truth.csv"), "--pred", str(tmp_path / "pred.csv"))
+    assert code == 2 and "mix units" in err
+    pred.assign(predicted_mg_dl=-5.0).to_csv(tmp_path / "pred.csv", index=False)
+    code, _, err = run(capsys, "eval", "glucose", "--truth", str(tmp_path / "truth.csv"), "--pred", str(tmp_path / "pred.csv"))
+    assert code == 2 and "-5 is not a glucose value" in err

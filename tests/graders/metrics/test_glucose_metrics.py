@@ -1,5 +1,7 @@
 """Glucose metrics: RMSE/MAE against scikit-learn, per-patient grouping, hand-worked Clarke zones."""
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from sklearn.metrics import mean_absolute_error, mean_squared_error
@@ -88,3 +90,53 @@ def test_clarke_percentages_sum_to_100():
 def test_clarke_rejects_negative_values():
     with pytest.raises(ValueError):
         clarke_zones([-1], [100])
+
+
+# --- exact lines -----------------------------------------------------------------------------
+
+# Points exactly on a sloped line, where float arithmetic (1.4 * x - 182, 1.2 * x, 0.8 * x) rounds
+# to the wrong side; closed lines put them in the first zone that contains them.
+ON_THE_LINES = [
+    (165, 49, "C"), (170, 56, "C"), (175, 63, "C"), (140, 14, "C"),  # y = 7/5 x - 182
+    (101.3, 121.56, "A"), (101.3, 81.04, "A"), (33.7, 40.44, "A"), (251.7, 302.04, "A"),  # y = 1.2x, 0.8x
+    (100.1, 210.1, "C"), (70.3, 180.3, "C"),  # y = x + 110
+]
+
+
+def test_points_exactly_on_a_line_take_the_closed_zone():
+    x = np.array([c[0] for c in ON_THE_LINES], dtype=float)
+    y = np.array([c[1] for c in ON_THE_LINES], dtype=float)
+    assert clarke_zones(x, y).tolist() == [c[2] for c in ON_THE_LINES]
+    # The float arithmetic the zones used to rely on puts some of them on the wrong side.
+    assert (y[:3] > 7.0 / 5.0 * x[:3] - 182).all()
+
+
+def clarke_zone_of(x: Fraction, y: Fraction) -> str:
+    """An independent, scalar reading of Clarke et al. 1987 in rational arithmetic (closed lines, A E C D B)."""
+    if (x <= 70 and y <= 70) or (Fraction(4, 5) * x <= y <= Fraction(6, 5) * x):
+        return "A"
+    if (x >= 180 and y <= 70) or (x <= 70 and y >= 180):
+        return "E"
+    if (70 <= x <= 290 and y >= x + 110) or (130 <= x <= 180 and y <= Fraction(7, 5) * x - 182):
+        return "C"
+    if (x >= 240 and 70 <= y <= 180) or (x <= Fraction(175, 3) and 70 <= y <= 180):
+        return "D"
+    if Fraction(175, 3) <= x <= 70 and y >= Fraction(6, 5) * x:
+        return "D"
+    return "B"
+
+
+def test_clarke_zones_equal_an_independent_rational_implementation():
+    rng = np.random.default_rng(11)
+    x = np.round(rng.uniform(0, 420, 12_000), 1)
+    y = np.round(rng.uniform(0, 420, 12_000), 1)
+    # A third of the points snapped onto the sloped lines, where rounding matters.
+    on = rng.integers(0, 5, 4_000)
+    xs = np.round(rng.uniform(40, 300, 4_000), 1)
+    ys = np.choose(on, [np.round(1.2 * xs, 2), np.round(0.8 * xs, 2), xs + 110, np.round(1.4 * xs - 182, 1), np.round(1.2 * xs, 2)])
+    x, y = np.r_[x, xs], np.r_[y, np.abs(ys)]
+    expected = [clarke_zone_of(Fraction(repr(float(a))), Fraction(repr(float(b)))) for a, b in zip(x, y, strict=True)]
+    got = clarke_zones(x, y).tolist()
+    wrong = [(a, b, e, g) for a, b, e, g in zip(x, y, expected, got, strict=True) if e != g]
+    assert not wrong, wrong[:5]
+    assert set(expected) == {"A", "B", "C", "D", "E"}
