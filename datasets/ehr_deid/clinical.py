@@ -60,10 +60,25 @@ _WORDS = re.compile(r"[a-zà-ÿ]+")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
+_ANALYTE_WORDS = frozenset(a.lower() for a in ANALYTES)
+_CODE_WORDS = frozenset(w.lower() for c in CODE_SYSTEMS for w in re.findall(r"[A-Za-z0-9\-]+", c))
+_GENE_WORDS = frozenset(g.lower() for g in GENES) | {"cyp", "hla"}
+_TOKENS = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
 def _patterns_for(text: str) -> tuple[re.Pattern[str], ...]:
-    """The patterns worth running: the eponym and Chinese ones only where such words can be."""
-    patterns = [_LAB_VALUE, _CODE, _GENE, _AMOUNT, _ICD10]
-    if not _EPONYM_WORDS.isdisjoint(_WORDS.findall(text.lower())):
+    """The patterns worth running: each only where one of its words is in the text."""
+    lower = text.lower()
+    tokens = set(_TOKENS.findall(lower))
+    tokens.update(part for token in list(tokens) if "-" in token for part in token.split("-"))
+    patterns = [_AMOUNT, _ICD10]
+    if not _ANALYTE_WORDS.isdisjoint(tokens):
+        patterns.append(_LAB_VALUE)
+    if not _CODE_WORDS.isdisjoint(tokens):
+        patterns.append(_CODE)
+    if not _GENE_WORDS.isdisjoint(tokens) or "cyp" in lower or "hla-" in lower:
+        patterns.append(_GENE)
+    if not _EPONYM_WORDS.isdisjoint(_WORDS.findall(lower)):
         patterns.append(_EPONYM_PHRASE)
     if _HAN.search(text):
         patterns += [_ZH_LAB_VALUE, _ZH_EPONYM]

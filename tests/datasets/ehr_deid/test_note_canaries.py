@@ -7,7 +7,7 @@ from practicum.datasets.ehr_deid.canaries import REQUIRED_CLASSES, canary_notes,
 from practicum.datasets.ehr_deid.phi_zh import valid_resident_id
 from practicum.datasets.ehr_deid.scrub import TextScrubber
 
-NOTES = canary_notes(600, seed=11)
+NOTES = canary_notes(400, seed=11)
 
 
 def _scrubbed(mode):
