@@ -7,14 +7,15 @@ sandbox as an unprivileged uid, while nbgrader writes the gradebook outside it. 
 works on the learner's files (it parses their notebook and holds the kernel's outputs), so it runs
 under a memory limit and a wall-time limit of its own; breaking either fails this grading only.
 
-nbgrader is not safe to run in parallel on one gradebook (nbgrader #917): callers
-grade one submission of a course at a time.
+nbgrader is not safe to run in parallel on one gradebook (nbgrader #917): callers grade one
+submission of a course folder at a time (``graders.course_copies`` gives each grading a folder).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import threading
 import uuid
@@ -25,14 +26,16 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
+from practicum.graders.exchange import place_submission
 from practicum.sandbox.cgroups import Cgroup, CgroupLimits, cgroups_available
 from practicum.sandbox.identity import own
 from practicum.sandbox.limits import MIB
-from practicum.sandbox.readback import UnsafeFile, tree_hash
+from practicum.sandbox.readback import TreeLimits, UnsafeFile, tree_hash
 from practicum.sandbox.run import HeadTail
 
 NBGRADER_MEMORY_BYTES = 2048 * MIB
 NBGRADER_SECONDS = 1800
+SUBMISSION_LIMITS = TreeLimits(max_files=2000, max_bytes=500 * MIB)
 LOG_TAIL_BYTES = 256 * 1024  # what is kept of nbgrader's output (its first and last bytes), for the error message
 _REAP_SECONDS = 10.0
 # The last line of a Python traceback: "nbformat.reader.NotJSONError: Notebook does not appear to be JSON: ..."
@@ -70,24 +73,31 @@ def autograde_submission(
     owner_uid: int | None = None,
     kernel_memory_bytes: int = 4096 * MIB,
     seconds: float = NBGRADER_SECONDS,
-    inbounds_root: Path | None = None,
+    submission: Path | None = None,
 ) -> AutogradeOutcome:
     """Collect the learner's latest submission, autograde it, read the gradebook.
 
     ``env`` must carry the course's kernel sandbox settings (JUPYTER_PATH with the
     ``practicum-sandboxed`` kernelspec and $PRACTICUM_KERNEL_SANDBOX); the course's
     nbgrader_config.py names the collector and the kernel. ``owner_uid`` gets the course folder
-    back afterwards (the formgrader runs as that uid). ``inbounds_root`` collects from there instead of
-    the course's exchange (the grading service stages the stored copy of a submission there)."""
+    back afterwards (the formgrader runs as that uid). ``submission`` is the inbound submission folder to
+    grade (the grading service's stored copy), placed as nbgrader's collect would without running it;
+    without it, nbgrader's collect takes the learner's newest from their inbound."""
     started = datetime.now(UTC)
     run_env = dict(env if env is not None else os.environ)
     memory = NBGRADER_MEMORY_BYTES + kernel_memory_bytes
     submitted = course_root / "submitted" / student / assignment
     try:
-        collect = ["collect", assignment, "--update", "--student", student]
-        if inbounds_root is not None:
-            collect.append(f"--PrivateInboundCollect.inbounds_root={inbounds_root}")
-        _nbgrader(nbgrader, collect, course_root, run_env, memory, seconds, what=f"collect {assignment} for {student}")
+        if submission is None:
+            collect = ["collect", assignment, "--update", "--student", student]
+            _nbgrader(nbgrader, collect, course_root, run_env, memory, seconds, what=f"collect {assignment} for {student}")
+        else:
+            if submitted.exists():
+                shutil.rmtree(submitted)
+            try:
+                place_submission(submission, submitted, SUBMISSION_LIMITS)
+            except UnsafeFile as error:
+                raise AutogradeError(f"the submission of {assignment} by {student} cannot be placed: {error}") from None
         if not submitted.is_dir():
             raise AutogradeError(f"{student} has no submission of {assignment} in {course_id}")
         _nbgrader(nbgrader, ["autograde", assignment, "--student", student, "--force"], course_root, run_env, memory, seconds, what=f"autograde {assignment} for {student}")

@@ -108,12 +108,21 @@ class PrivateInboundCollect(ExchangeCollect):
 
     def do_copy(self, src: str, dest: str) -> None:
         try:
-            copy_tree(src, dest, self._limits())
+            place_submission(Path(src), Path(dest), self._limits())
         except UnsafeFile as error:
-            shutil.rmtree(dest, ignore_errors=True)
             self.log.warning("Refusing the submission %s: %s", src, error)
-            return
-        # nbgrader dates a collected submission by its timestamp.txt, which the learner wrote (an unreadable
-        # one stops every later collect of the course): keep the folder's own timestamp, checked in _record.
-        (Path(dest) / "timestamp.txt").write_text(Path(src).name.rsplit("+", 3)[2])
-        os.chmod(dest, 0o755)
+
+
+def place_submission(entry: Path, dest: Path, limits: TreeLimits) -> None:
+    """Copy one inbound submission folder (``<learner>+<assignment>+<timestamp>+<random>``) to ``dest``
+    (``<course>/submitted/<learner>/<assignment>``) as nbgrader's collect would; UnsafeFile if it is not
+    only folders and regular files within ``limits`` (nothing is left at ``dest`` then)."""
+    try:
+        copy_tree(str(entry), str(dest), limits)
+    except UnsafeFile:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise
+    # nbgrader dates a collected submission by its timestamp.txt, which the learner wrote (an unreadable
+    # one stops every later collect of the course): keep the folder's own timestamp, checked when chosen.
+    (dest / "timestamp.txt").write_text(entry.name.rsplit("+", 3)[2])
+    os.chmod(dest, 0o755)

@@ -3,37 +3,36 @@
 The learner submits with nbgrader (into their own inbound), then asks for a grading
 (``practicum submit COURSE/ASSIGNMENT``). The intake copies their newest acceptable submission out of
 the inbound (folders and regular files only, bounded) into the store: what is graded is that stored
-copy, whatever the inbound holds later. A worker stages the copy as a one-learner inbound and runs
-nbgrader's collect and autograde in the course folder, one grading of a course at a time (nbgrader
-is not safe in parallel on one gradebook), the notebook in the sandboxed grading kernel.
+copy, whatever the inbound holds later. A worker places the copy as nbgrader's collect would and runs
+nbgrader's autograde in a copy of the course that is merged back afterwards
+(``graders.course_copies``: nbgrader is not safe in parallel on one gradebook), so that many
+learners of one course are graded at once; the notebooks run in the sandboxed grading kernel.
 """
 
 from __future__ import annotations
 
-import fcntl
 import io
 import os
 import tarfile
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from practicum import __version__
 from practicum.contracts.exchange import learner_inbound
 from practicum.contracts.grade_result import GradeResult
-from practicum.graders.autograde import autograde_submission
+from practicum.graders.autograde import SUBMISSION_LIMITS, autograde_submission
+from practicum.graders.course_copies import copy_for_grading, course_lock, merge_graded
 from practicum.graders.exchange import latest_submission
 from practicum.graders.results import assignment_result
-from practicum.sandbox.limits import MIB
-from practicum.sandbox.readback import TreeLimits, UnsafeFile, extract_tar, read_bounded, walk_regular
+from practicum.sandbox.identity import own
+from practicum.sandbox.readback import UnsafeFile, extract_tar, read_bounded, walk_regular
 
 from .archives import BadSubmission
 from .feedback import Feedback, TargetFeedback, rounded
 from .items import GradableItem
 from .settings import GradingSettings
 
-ASSIGNMENT_LIMITS = TreeLimits(max_files=2000, max_bytes=500 * MIB)
+ASSIGNMENT_LIMITS = SUBMISSION_LIMITS
 
 
 def snapshot_assignment(settings: GradingSettings, learner: str, item: GradableItem) -> bytes:
@@ -56,32 +55,31 @@ def snapshot_assignment(settings: GradingSettings, learner: str, item: GradableI
     return buffer.getvalue()
 
 
-@contextmanager
-def course_lock(course_root: Path) -> Iterator[None]:
-    """One grading of a course at a time, across the workers of this machine."""
-    with open(course_root / ".practicum-grading.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def grade_assignment(settings: GradingSettings, item: GradableItem, learner: str, archive: Path, grading_id: str) -> GradeResult:
     course = settings.courses[item.course_id or ""]
     uid = int(str(course.get("uid") or 0)) or None
+    course_root = Path(item.course_root or "")
     with tempfile.TemporaryDirectory(prefix="practicum-assignment-") as tmp:
-        staged = Path(tmp) / "inbounds"
+        staged = Path(tmp) / "submission"
         try:
-            extract_tar(archive, staged / learner, ASSIGNMENT_LIMITS, what="the stored submission")
+            extract_tar(archive, staged, ASSIGNMENT_LIMITS, what="the stored submission")
         except UnsafeFile as error:
             raise RuntimeError(f"the stored submission cannot be staged: {error}") from None
-        staged.chmod(0o755)
-        with course_lock(Path(item.course_root or "")):
+        entries = [p for p in staged.iterdir() if p.is_dir()]
+        if len(entries) != 1:
+            raise RuntimeError(f"the stored submission holds {len(entries)} submission folders, not one")
+        (entry,) = entries
+        # Inside the course folder: the copy is graded on the course's file system, with its owner.
+        with tempfile.TemporaryDirectory(prefix=".grading-", dir=course_root) as scratch:
+            copy = copy_for_grading(course_root, item.assignment, Path(scratch) / "course")
             outcome = autograde_submission(
-                Path(item.course_root or ""), item.course_id or "", item.assignment, learner, nbgrader=settings.nbgrader,
-                env={**os.environ, **settings.nbgrader_env} if settings.nbgrader_env else None, owner_uid=uid, inbounds_root=staged,
+                copy, item.course_id or "", item.assignment, learner, nbgrader=settings.nbgrader,
+                env={**os.environ, **settings.nbgrader_env} if settings.nbgrader_env else None, owner_uid=uid, submission=entry,
             )
+            merge_graded(copy, course_root, item.assignment, learner)
+            if uid is not None:
+                with course_lock(course_root):
+                    own(course_root, uid, always=True)
     return assignment_result(outcome, submission_id=grading_id)
 
 

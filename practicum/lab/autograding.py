@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from practicum.graders.autograde import AutogradeOutcome, autograde_submission
+from practicum.graders.course_copies import course_lock
 
 from .layout import StateLayout, venv_bin
 from .sandboxes import course_uid, grading_environment
@@ -13,12 +14,13 @@ from .sandboxes import course_uid, grading_environment
 def autograde_in_lab(layout: StateLayout, course_id: str, assignment: str, student: str, *, sandboxed: bool = True) -> AutogradeOutcome:
     """Collect ``student``'s latest submission of ``assignment`` from their own inbound and grade it,
     the notebook running in the sandboxed grading kernel (unless the lab runs without sandboxes)."""
-    return autograde_submission(
-        layout.courses / course_id,
-        course_id,
-        assignment,
-        student,
-        nbgrader=str(venv_bin() / "nbgrader"),
-        env={**os.environ, **grading_environment(layout)} if sandboxed else None,
-        owner_uid=course_uid(layout, course_id) if sandboxed else None,
-    )
+    with course_lock(layout.courses / course_id):  # the grading service merges into the same course
+        return autograde_submission(
+            layout.courses / course_id,
+            course_id,
+            assignment,
+            student,
+            nbgrader=str(venv_bin() / "nbgrader"),
+            env={**os.environ, **grading_environment(layout)} if sandboxed else None,
+            owner_uid=course_uid(layout, course_id) if sandboxed else None,
+        )

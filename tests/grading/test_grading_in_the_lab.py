@@ -9,6 +9,7 @@ import sqlite3
 import time
 
 import pytest
+from nbgrader.api import Gradebook
 
 from practicum.demo import DEMO_PROJECT, PROJECT_SUBMIT_CELL
 from practicum.hub_client import HubClient
@@ -118,5 +119,11 @@ def test_an_nbgrader_submission_is_graded_by_the_service_with_full_marks_and_no_
     feedback = answer["grading"]["feedback"]
     assert feedback["error"] is None and feedback["passed"] and outcome["rc"] == 0
     assert feedback["metrics"]["points"] == feedback["metrics"]["max_points"] == 2
+    # Graded in a copy of the course, merged back: the formgrader's gradebook and folders have it.
+    course_root = StateLayout(shared_lab.state_dir).courses / "intro_medical_ai"
+    with Gradebook(f"sqlite:///{course_root / 'gradebook.db'}", course_id="intro_medical_ai") as gradebook:
+        assert gradebook.find_submission("welcome", "jun").score == 2
+    assert (course_root / "autograded" / "jun" / "welcome" / "welcome.ipynb").is_file()
+    assert not list(course_root.glob(".grading-*"))
     shown = json.dumps(answer)
     assert not [line for line in hidden_test_lines() if line in shown]

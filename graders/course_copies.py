@@ -1,0 +1,115 @@
+"""Autograde many learners of one course at once: each grading runs nbgrader in a copy of the course.
+
+nbgrader is not safe in parallel on one gradebook (nbgrader #917). A grading therefore copies what
+nbgrader reads (the course's nbgrader_config.py, the assignment's source and release folders, a
+consistent snapshot of the gradebook) into a folder of its own, runs collect and autograde there
+with no lock held, and merges back what they wrote for that one learner: their submitted and
+autograded folders, and their submission's rows of the gradebook. Copying and merging take the
+course's lock for milliseconds; the notebooks run outside it.
+
+The snapshot and the course share every row id (it is a copy), so the merged rows point at the
+course's own assignment, notebooks and cells; a merge after the assignment was generated again
+(other cell ids) is refused and the grading is run again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+GRADEBOOK = "gradebook.db"
+CONFIG = "nbgrader_config.py"
+LOCK = ".practicum-grading.lock"
+_BUSY_SECONDS = 60.0
+
+
+class CourseChanged(RuntimeError):
+    """The course's assignment changed while the copy was graded: its results no longer fit."""
+
+
+@contextmanager
+def course_lock(course_root: Path) -> Iterator[None]:
+    """One writer of a course's gradebook and folders at a time, across the processes of this machine."""
+    with open(course_root / LOCK, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def copy_for_grading(course_root: Path, assignment: str, into: Path) -> Path:
+    """A course folder at ``into`` that nbgrader can grade ``assignment`` in; returns it."""
+    into.mkdir(parents=True)
+    with course_lock(course_root):
+        shutil.copy2(course_root / CONFIG, into / CONFIG)
+        for kind in ("source", "release"):
+            if (course_root / kind / assignment).is_dir():
+                shutil.copytree(course_root / kind / assignment, into / kind / assignment, symlinks=True)
+        if (course_root / GRADEBOOK).exists():
+            with closing(_connect(course_root / GRADEBOOK)) as course, closing(_connect(into / GRADEBOOK)) as copy:
+                course.backup(copy)
+    return into
+
+
+def merge_graded(copy_root: Path, course_root: Path, assignment: str, student: str) -> None:
+    """Bring ``student``'s graded submission of ``assignment`` from the copy into the course (replacing theirs)."""
+    with course_lock(course_root):
+        _merge_rows(copy_root / GRADEBOOK, course_root / GRADEBOOK, assignment, student)
+        for kind in ("submitted", "autograded"):
+            graded, target = copy_root / kind / student / assignment, course_root / kind / student / assignment
+            if target.exists():
+                shutil.rmtree(target)
+            if graded.is_dir():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copytree(graded, target, symlinks=True)
+
+
+# The rows of one submitted assignment, child tables last; each query selects the rows to copy or delete.
+_SUBMISSION = "SELECT sa.id FROM {db}.submitted_assignment sa JOIN {db}.assignment a ON a.id = sa.assignment_id WHERE a.name = :assignment AND sa.student_id = :student"
+_NOTEBOOKS = "SELECT id FROM {db}.submitted_notebook WHERE assignment_id IN (" + _SUBMISSION + ")"
+_ROWS = (
+    ("submitted_assignment", "id IN (" + _SUBMISSION + ")"),
+    ("submitted_notebook", "id IN (" + _NOTEBOOKS + ")"),
+    ("grade", "notebook_id IN (" + _NOTEBOOKS + ")"),
+    ("comment", "notebook_id IN (" + _NOTEBOOKS + ")"),
+)
+# Every reference of the copied rows into the course's assignment definitions must resolve there.
+_DANGLING = (
+    "SELECT count(*) FROM main.submitted_assignment WHERE id IN (" + _SUBMISSION.format(db="main") + ") "
+    "AND assignment_id NOT IN (SELECT id FROM main.assignment)",
+    "SELECT count(*) FROM main.submitted_notebook WHERE id IN (" + _NOTEBOOKS.format(db="main") + ") "
+    "AND notebook_id NOT IN (SELECT id FROM main.notebook)",
+    "SELECT count(*) FROM main.grade WHERE notebook_id IN (" + _NOTEBOOKS.format(db="main") + ") "
+    "AND cell_id NOT IN (SELECT id FROM main.base_cell)",
+    "SELECT count(*) FROM main.comment WHERE notebook_id IN (" + _NOTEBOOKS.format(db="main") + ") "
+    "AND cell_id NOT IN (SELECT id FROM main.base_cell)",
+)
+
+
+def _merge_rows(copy_db: Path, course_db: Path, assignment: str, student: str) -> None:
+    names = {"assignment": assignment, "student": student}
+    with closing(_connect(course_db)) as connection:
+        connection.execute("ATTACH DATABASE ? AS graded", (str(copy_db),))
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for table, where in reversed(_ROWS):
+                connection.execute(f"DELETE FROM main.{table} WHERE {where.format(db='main')}", names)
+            connection.execute("INSERT OR IGNORE INTO main.student SELECT * FROM graded.student WHERE id = :student", names)
+            for table, where in _ROWS:
+                connection.execute(f"INSERT INTO main.{table} SELECT * FROM graded.{table} WHERE {where.format(db='graded')}", names)
+            if any(connection.execute(query, names).fetchone()[0] for query in _DANGLING):
+                raise CourseChanged(f"{assignment} changed in the course while {student}'s submission was graded")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, timeout=_BUSY_SECONDS, isolation_level=None)
+    return connection

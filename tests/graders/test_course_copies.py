@@ -1,0 +1,90 @@
+"""Learners of one course autograded at once, each in a copy of the course merged back
+(graders.course_copies): the course's gradebook ends with each learner's own grades, the formgrader's
+folders with their own notebooks, and a merge into a course whose assignment changed meanwhile is
+refused without touching it."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from nbgrader.api import Gradebook
+from test_exchange_collect import (
+    ASSIGNMENT,
+    COURSE,
+    NBGRADER,
+    generated,  # noqa: F401 (a fixture)
+    nbgrader_env,
+)
+from test_exchange_collect import course as collector_course  # noqa: F401 (a fixture)
+
+from practicum.graders.autograde import autograde_submission
+from practicum.graders.course_copies import CourseChanged, copy_for_grading, merge_graded
+from practicum.lab.courses import course_nbgrader_config
+
+RIGHT = "def tissue_class(hu):\n    return 'air' if hu < -950 else 'lung' if hu < -500 else 'soft tissue' if hu < 300 else 'bone'\n"
+
+
+@pytest.fixture
+def course_here(collector_course, tmp_path):  # noqa: F811 (the imported fixture)
+    """The collector's course, its notebooks run by a plain kernel (the sandboxed one is the lab's)."""
+    course = collector_course
+    (course.root / "nbgrader_config.py").write_text(course_nbgrader_config(COURSE, tmp_path / "exchange", tmp_path / "inbound", sandboxed=False))
+    return course
+
+
+def grade_in_a_copy(course, learner: str, folder, scratch) -> float:
+    copy = copy_for_grading(course.root, ASSIGNMENT, scratch / learner)
+    outcome = autograde_submission(copy, COURSE, ASSIGNMENT, learner, nbgrader=str(NBGRADER), env=nbgrader_env(), submission=folder)
+    merge_graded(copy, course.root, ASSIGNMENT, learner)
+    return outcome.score
+
+
+def answered(course, learner: str, source: str):
+    folder = course.submit(learner, learner)
+    notebook = (folder / f"{ASSIGNMENT}.ipynb")
+    notebook.write_text(notebook.read_text().replace(f"# {learner}\\ndef tissue_class(hu):\\n    return 'air'\\n", source.replace("\n", "\\n")))
+    return folder
+
+
+def scores(course) -> dict[str, float]:
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", course_id=COURSE) as gradebook:
+        return {s.student.id: s.score for s in gradebook.assignment_submissions(ASSIGNMENT)}
+
+
+def test_learners_graded_at_once_in_copies_each_get_their_own_grades_in_the_course(course_here, tmp_path):
+    course = course_here
+    folders = {"ada": answered(course, "ada", RIGHT), "bo": answered(course, "bo", "def tissue_class(hu):\n    return 'air'\n")}
+    with ThreadPoolExecutor(2) as pool:
+        graded = dict(zip(folders, pool.map(lambda item: grade_in_a_copy(course, *item, tmp_path / "scratch"), folders.items()), strict=True))
+    assert graded["ada"] > graded["bo"]
+    assert scores(course) == graded
+    for learner in folders:
+        kept = (course.root / "autograded" / learner / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()
+        assert ("'soft tissue'" in kept) == (learner == "ada")
+    # Grading again replaces the learner's grades, and only theirs.
+    again = answered(course, "bo", RIGHT)
+    assert grade_in_a_copy(course, "bo", again, tmp_path / "again") == graded["ada"]
+    assert scores(course) == {"ada": graded["ada"], "bo": graded["ada"]}
+    # nbgrader reads the merged gradebook as its own.
+    listed = subprocess.run([str(NBGRADER), "db", "student", "list"], cwd=course.root, env=nbgrader_env(), capture_output=True, text=True)
+    assert listed.returncode == 0 and "ada" in listed.stdout + listed.stderr and "bo" in listed.stdout + listed.stderr
+
+
+def test_a_merge_into_a_changed_assignment_is_refused_and_the_course_kept(course_here, tmp_path):
+    course = course_here
+    folder = answered(course, "ada", RIGHT)
+    copy = copy_for_grading(course.root, ASSIGNMENT, tmp_path / "copy")
+    autograde_submission(copy, COURSE, ASSIGNMENT, "ada", nbgrader=str(NBGRADER), env=nbgrader_env(), submission=folder)
+    with sqlite3.connect(course.root / "gradebook.db") as connection:  # as if the assignment was generated anew
+        connection.execute("UPDATE base_cell SET id = id || 'x'")
+        before = connection.execute("SELECT count(*) FROM grade").fetchone()
+    with pytest.raises(CourseChanged, match="changed in the course"):
+        merge_graded(copy, course.root, ASSIGNMENT, "ada")
+    with sqlite3.connect(course.root / "gradebook.db") as connection:
+        assert connection.execute("SELECT count(*) FROM grade").fetchone() == before
+    assert not (course.root / "autograded" / "ada").exists()
+    shutil.rmtree(copy)
