@@ -8,7 +8,8 @@ courses, each with a graded result and its progress events; 20 of them also have
 posted through the API (so their pages show evidence, history and changes). Timed: the HTML of
 `pages/people/{id}` (cycling over those 20 and 20 others), of `pages/courses/clinical_ai_projects`
 (the instructor's cohort page: 2,000 learners) and of `pages/organisation` (HR's cohort page),
-sequential requests on one keep-alive connection after a warm-up, wall-clock as the client sees it.
+sequential requests on one keep-alive connection after a warm-up, wall-clock as the client sees it,
+and the CPU the server used per page (from /proc: what a busy machine does not change much).
 Static files (plotly.js, CSS) are cached by browsers for a year and are not part of the figure.
 """
 
@@ -16,13 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import yaml
-from lms_bench_common import PREFIX, database, lms_server
+from lms_bench_common import PREFIX, LmsServer, database, lms_server
 from sqlalchemy import insert, text
 
 from practicum.lms_api.db.engine import Database
@@ -113,19 +115,21 @@ def post_rich_results(http: httpx.Client, grader: str, learners: int) -> list[in
     return rich
 
 
-def timed(http: httpx.Client, paths: list[str], token: str, requests: int) -> dict[str, float]:
+def timed(http: httpx.Client, server: LmsServer, paths: list[str], token: str, requests: int) -> dict[str, float]:
     headers = {"Authorization": f"Bearer {token}", "Accept": "text/html"}
     for path in paths[:3]:
         http.get(path, headers=headers).raise_for_status()
     times, sizes = [], []
+    cpu_before = server.cpu_seconds()
     for n in range(requests):
         begin = time.perf_counter()
         response = http.get(paths[n % len(paths)], headers=headers)
         times.append((time.perf_counter() - begin) * 1000)
         response.raise_for_status()
         sizes.append(len(response.content))
+    cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / requests
     times.sort()
-    return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 1),
+    return {"server_cpu_ms": round(cpu_ms, 1), "p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 1),
             "max_ms": round(times[-1], 1), "html_kb": round(statistics.mean(sizes) / 1024, 1)}
 
 
@@ -145,13 +149,13 @@ def main() -> None:
                 rich = post_rich_results(http, tokens["grader"], args.learners)
                 others = [7 + n * 97 for n in range(RICH)]
                 figures = {
-                    "learner page": timed(http, [f"pages/people/{p}" for pair in zip(rich, others, strict=True)
+                    "learner page": timed(http, server, [f"pages/people/{p}" for pair in zip(rich, others, strict=True)
                                                  for p in pair], tokens["admin"], args.requests),
-                    "instructor cohort page": timed(http, ["pages/courses/clinical_ai_projects"], tokens["admin"],
+                    "instructor cohort page": timed(http, server, ["pages/courses/clinical_ai_projects"], tokens["admin"],
                                                     args.requests),
-                    "HR cohort page": timed(http, ["pages/organisation"], tokens["hr"], args.requests),
+                    "HR cohort page": timed(http, server, ["pages/organisation"], tokens["hr"], args.requests),
                 }
-            report[backend] = {"learners": args.learners, **figures}
+            report[backend] = {"learners": args.learners, "load_average": os.getloadavg()[0], **figures}
             print(backend, json.dumps(report[backend]), flush=True)
     print(json.dumps(report, indent=2))
 
