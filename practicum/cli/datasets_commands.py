@@ -1,4 +1,4 @@
-"""`practicum datasets build | deid | verify`: thin wrappers over practicum.datasets."""
+"""`practicum datasets build | deid | verify | import`: thin wrappers over practicum.datasets."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from practicum.datasets.ehr_deid import (
     deidentify_ehr_folder,
     verify_ehr_folder,
 )
+from practicum.datasets.imports import IMPORTERS, DatasetImportError, import_dataset
 from practicum.datasets.pipeline import LeakFound, build_datasets, load_or_create_key
 from practicum.lab.errors import LabError
 
@@ -91,6 +92,62 @@ def add_datasets_commands(sub: argparse._SubParsersAction) -> None:
                         "folder; its CT and EHR outputs are checked against their manifests)")
     verify.add_argument("--json", action="store_true", help="print the full report as JSON")
     verify.set_defaults(func=cmd_verify)
+
+    imported = commands.add_parser(
+        "import",
+        help="convert your local copy of LUNA16, OhioT1DM or the MIMIC-IV demo into the lab's datasets",
+        description="Convert a public dataset you have downloaded (under its own licence or data use agreement) "
+        "into the lab's layout and splits, so the projects and the grader run on it unchanged. Nothing is "
+        "downloaded. OUT/public/<dataset> (with its card) and OUT/hidden/<dataset> (test labels, owner-only) are "
+        "replaced all at once, and only if the whole import succeeded; the other datasets in OUT are not touched.",
+        epilog=IMPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    imported.add_argument("dataset", choices=list(IMPORTERS), help="which public dataset PATH holds")
+    imported.add_argument("path", type=Path, metavar="PATH", help="the folder of your copy, as distributed")
+    imported.add_argument("--out", type=Path, default=None,
+                          help="build folder (default: datasets/ of the lab's state folder, the one `practicum up` mounts)")
+    imported.add_argument("--json", action="store_true", help="print the import report as JSON")
+    imported.set_defaults(func=cmd_import)
+
+
+IMPORT_EPILOG = """\
+What PATH holds and what it becomes:
+  luna16         subset0/ .. subset9/ with <seriesuid>.mhd + .raw (any of them), annotations.csv
+                 (annotations_excluded.csv if present)
+                 -> ct: one DICOM series per scan (de-identified, original UIDs verified gone),
+                    split by scan 45/15/40 %, test annotations hidden
+  ohiot1dm       <id>-ws-training.xml / -testing.xml files
+                 -> cgm: 5-minute readings (mg/dL) with basal, bolus, meal and exercise events,
+                    patient ids pseudonymised, each trace split by time 60/20/20 %
+  mimic-iv-demo  hosp/patients.csv, admissions.csv, diagnoses_icd.csv, labevents.csv, d_labitems.csv
+                 (d_icd_diagnoses, prescriptions, omr if present; .csv.gz also read)
+                 -> ehr_risk: the diabetes patients' tables, outcomes from later admissions,
+                    lab de-identification (date-shift), split by patient 60/20/20 %
+A missing file, malformed XML, a bad .mhd header or a wrong CSV header is an error naming the file.
+Examples:
+  practicum datasets import luna16 ~/data/LUNA16
+  practicum datasets import ohiot1dm ~/data/OhioT1DM/2018/train --out .lab/datasets
+"""
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from practicum.lab.layout import default_state_dir
+
+    out = args.out if args.out is not None else default_state_dir() / "datasets"
+    try:
+        report = import_dataset(args.dataset, args.path, out)
+    except DatasetImportError as exc:
+        raise LabError(str(exc)) from None
+    if args.json:
+        print(report.to_json())
+        return 0
+    splits = ", ".join(f"{name} {count}" for name, count in report.splits.items())
+    console.print(f"  [green]✓[/green] {report.dataset:<10} {report.public_dir}  ({splits}) from {args.dataset}")
+    for note in report.notes:
+        console.print(f"    {note}", markup=False)
+    console.print(f"Hidden test labels: {report.hidden_dir} (owner-only). Report: {out / 'reports'}")
+    return 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
