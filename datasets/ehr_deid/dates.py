@@ -36,7 +36,8 @@ DATE_MY = re.compile(r"(?<![\d/])(\d{1,2})/(\d{4})(?![\d/])")
 DATE_MOND_NOYEAR = re.compile(rf"\b({_MON})\.?\s+(\d{{1,2}}){_ORD}(?!\d|[:.]\d|\s*(?:mg|units?|am|pm)\b)", re.IGNORECASE)
 DATE_DMON_NOYEAR = re.compile(rf"(?<![\d.])(\d{{1,2}}){_ORD}[\s\-]*(?:of\s+)?({_MON})\b", re.IGNORECASE)
 DATE_NO_YEAR = re.compile(
-    r"\b((?:on|since|from|until|till|by|seen|dated|DOS:?)\s+)(\d{1,2})/(\d{1,2})(?![\d/])", re.IGNORECASE
+    r"\b((?:on|since|from|until|till|by|seen|dated|DOS:?|labs?|visit|admitted|discharged|last|next|due)\s+)"
+    r"(\d{1,2})/(\d{1,2})(?![\d/])", re.IGNORECASE
 )
 ZH_YMD = re.compile(r"(?<!\d)(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
 ZH_YM = re.compile(r"(?<!\d)(\d{4})\s*年\s*(\d{1,2})\s*月(?!\s*\d)")

@@ -56,7 +56,8 @@ SERIAL = re.compile(
 )
 _TITLE = r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Doctor|Nurse|Sister|Rev|Fr"
 _NAME_WORD = r"[A-Za-z][A-Za-z'\-]*[A-Za-z]"
-TITLE_NAME = re.compile(rf"\b((?i:{_TITLE}))(\.?\s+)({_NAME_WORD})((?:\s+[A-Z]\.)?\s+{_NAME_WORD})?")
+# Not after a number: "440 ms. Chest X-ray" is a unit, not Ms. Chest.
+TITLE_NAME = re.compile(rf"(?<!\d)(?<!\d\s)\b((?i:{_TITLE}))(\.?\s+)({_NAME_WORD})((?:\s+[A-Z]\.)?\s+{_NAME_WORD})?")
 _RELATION = (r"daughter|son|wife|husband|mother|father|mom|mum|dad|sister|brother|partner|spouse|fianc[ée]e?|friend"
              r"|neighbou?r|caregiver|carer|niece|nephew|aunt|uncle|grandson|granddaughter|grandmother|grandfather"
              r"|cousin|guardian|boyfriend|girlfriend|son-in-law|daughter-in-law|roommate|landlord|employer")

@@ -101,6 +101,7 @@ def test_note_only_english_phi_is_removed(text, gone, kept):
         "CYP2C19*2 carrier, BRCA1, HLA-B*57:01, HLA-B*58:01, KCNJ11, TCF7L2, SLC30A8, EGFR.",
         "帕金森病，2型糖尿病，白细胞11.2×10^9/L，血小板250×10^9/L，二甲双胍0.5g，糖化血红蛋白9.1%，克罗恩病。",
         "Current smoker. Referred for a dilated retinal examination. Admitted with ketoacidosis. BP 134/77 mmHg.",
+        "ECG: sinus rhythm, QTc 440 ms. Chest X-ray 2 views normal. May need CGM. Will start insulin 10 units qHS.",
     ],
 )
 def test_clinical_content_survives_verbatim(text):
@@ -127,6 +128,7 @@ def test_a_surname_that_names_a_disease_is_a_name_after_a_title_and_the_disease_
         ("February 27th", "--03-09", "[DATE]"),
         ("27 Feb", "--03-09", "[DATE]"),
         ("seen 3/14 again", "seen [DATE] again", "seen [DATE] again"),
+        ("Labs 3/2: Na 138", "Labs [DATE]: Na 138", "Labs [DATE]: Na 138"),
         ("in 2019 overall", "in 2019 overall", "in 2019 overall"),
     ],
 )
