@@ -74,7 +74,10 @@ def import_luna16(source: Path, out_dir: Path) -> ImportReport:
         if not verified.ok:
             raise DatasetImportError(f"de-identified series failed verification; nothing imported ({verified.summary()})")
         published = publish_ct(raw, deid, staging.public, staging.hidden, key=staging.key, version="1.0.0")
-        notes = [f"{len(unknown)} annotated scans are not in the subsets given and were left out."] if unknown else []
+        notes = ["LUNA16 gives no patient ids: each scan counts as one patient for the split.",
+                 "Volumes converted as stored (int16 HU, rescale slope 1, intercept 0); geometry from each .mhd header."]
+        if unknown:
+            notes.append(f"{len(unknown)} annotated scans are not in the subsets given and were left out.")
         restate_card(
             staging.public / "ct",
             summary="Chest CT scans of the LUNA16 challenge (LIDC-IDRI, nodules of 3 mm or more accepted by at least "

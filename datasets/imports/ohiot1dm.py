@@ -88,7 +88,10 @@ def import_ohiot1dm(source: Path, out_dir: Path) -> ImportReport:
             "used under its data use agreement.",
             deidentification="Distributed de-identified (dates shifted by the providers); patient ids replaced by keyed "
             "pseudonyms, weight and insulin type dropped, free-text-free numeric columns only.",
-            notes=[f"Streams not imported: {', '.join(sorted(skipped)) or 'none'}."],
+            notes=["Glucose in mg/dL as distributed; gaps over 7.5 minutes filled with empty 5-minute readings.",
+                   "Events: basal and temporary basal as basal_rate (restated each midnight), bolus (U), meal (g of "
+                   "carbohydrate), exercise (minutes).",
+                   f"Streams not imported: {', '.join(sorted(skipped)) or 'none'}."],
         )
         return ImportReport(
             dataset="cgm", source_format="ohiot1dm", source=str(source), public_dir="", hidden_dir="",
