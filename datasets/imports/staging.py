@@ -25,6 +25,7 @@ from ..pipeline import load_or_create_key
 from ..splits import make_hidden_dir, make_public_readable
 
 IMPORT_VERSION = "import-1"
+IMPORT_KEY_NAME = "import.key"
 
 
 class DatasetImportError(ValueError):
@@ -64,8 +65,9 @@ def staged_import(
     started = time.monotonic()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    # Real data gets a random key (pseudonyms and splits), kept with the build like `datasets build`'s.
-    key = load_or_create_key(out_dir / "secrets" / "deid.key")
+    # Real data gets a random key of its own (pseudonyms, UIDs, date shifts, splits): a synthetic build's
+    # deid.key is derived from its size and seed, which anyone can recompute.
+    key = load_or_create_key(out_dir / "secrets" / IMPORT_KEY_NAME)
     work = Path(tempfile.mkdtemp(prefix=f".import-{dataset}-", dir=out_dir))
     try:
         staging = Staging(work / "public", make_hidden_dir(work / "hidden"), work / "scratch", key)

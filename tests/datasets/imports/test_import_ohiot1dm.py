@@ -10,7 +10,9 @@ import pytest
 from public_dataset_copies import OHIO_PATIENTS, write_ohiot1dm
 
 from practicum.datasets.imports import DatasetImportError, import_dataset
+from practicum.datasets.pipeline import load_or_create_key, synthetic_build_key
 from practicum.graders.protocols import glucose_forecasting as protocol
+from practicum.projects.glucose_cgm_forecasting.baseline import build_baseline
 
 OPTIONS = {"horizons_min": [30, 60], "warmup_min": 60, "leakage_copies": 2}
 
@@ -28,16 +30,22 @@ def test_an_import_is_graded_like_the_lab_build(tmp_path):
     inputs = protocol.model_inputs(public, hidden, OPTIONS, rng=random.Random(1))
     whole = inputs[protocol.whole_block_name(inputs)]
     assert whole["event_meal"].sum() > 0 and whole["event_basal_rate"].notna().any()
-    outputs = {}
-    for name, frame in inputs.items():
-        last = frame.groupby("patient_id")["glucose_mg_dl"].ffill().fillna(150.0).to_numpy()
-        outputs[name] = pd.concat([frame[["patient_id", "timestamp"]].assign(horizon_min=h, predicted_mg_dl=last) for h in (30, 60)])
+    baseline = build_baseline(public)  # the project's own persistence baseline, fitted on the imported train block
+    outputs = {name: baseline.predict(None, frame) for name, frame in inputs.items()}
     evaluation = protocol.score_predictions(outputs, inputs=inputs, hidden_dir=hidden, options=OPTIONS)
     assert evaluation.metrics["rmse_vs_persistence_30"] == pytest.approx(1.0)
     assert evaluation.units == {"truth": "mg/dL", "forecasts": "mg/dL"}
     card = (public / "cgm" / "CARD.md").read_text()
     assert "OhioT1DM" in card and "Simulated" not in card
     assert (tmp_path / "build" / "reports" / "import_cgm.json").is_file()
+
+
+def test_real_data_never_uses_a_synthetic_build_s_derived_key(tmp_path):
+    build = tmp_path / "build"
+    derived = load_or_create_key(build / "secrets" / "deid.key", derived=synthetic_build_key("small", 0))
+    import_dataset("ohiot1dm", write_ohiot1dm(tmp_path / "ohio", days=1), build)
+    own = (build / "secrets" / "import.key").read_text().strip()
+    assert len(own) == 64 and bytes.fromhex(own) != derived
 
 
 @pytest.mark.parametrize(
