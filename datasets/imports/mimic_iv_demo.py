@@ -124,13 +124,16 @@ def _read(folder: Path, name: str, columns: tuple[str, ...], *, required: bool) 
             raise DatasetImportError(f"{folder / (name + '.csv')}: missing (a MIMIC-IV hosp table the import needs)")
         return None
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        header = list(pd.read_csv(path, nrows=0).columns)
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise DatasetImportError(f"{path}: wrong header, missing columns {missing} (found {header[:8]})")
+        # Only the columns used: the full MIMIC-IV labevents has over 100 million rows.
+        return pd.read_csv(path, dtype=str, keep_default_na=False, usecols=list(columns))
     except (ValueError, UnicodeDecodeError, EOFError, OSError) as error:
+        if isinstance(error, DatasetImportError):
+            raise
         raise DatasetImportError(f"{path}: not a readable CSV ({error})") from None
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DatasetImportError(f"{path}: wrong header, missing columns {missing} (found {list(frame.columns)[:8]})")
-    return frame
 
 
 def _column(frame: pd.DataFrame, name: str, path: str) -> pd.Series:
