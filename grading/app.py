@@ -12,6 +12,7 @@ from jupyterhub.services.auth import HubOAuth
 from tornado.httpserver import HTTPServer
 
 from .context import GradingContext
+from .manual_grades import sync_manual_grades
 from .outbox import deliver_pending
 from .service import Service, make_app
 from .settings import GradingSettings
@@ -45,6 +46,8 @@ async def serve(settings: GradingSettings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     tasks = [asyncio.create_task(_deliver(context, stop))]
+    if settings.courses:
+        tasks.append(asyncio.create_task(_follow_manual_grades(context, stop)))
     if settings.executor == "celery":
         tasks.append(asyncio.create_task(_republish(context, stop)))
     try:
@@ -72,6 +75,20 @@ async def _deliver(context: GradingContext, stop: asyncio.Event) -> None:
             log.exception("delivering results failed")
         try:
             await asyncio.wait_for(stop.wait(), timeout=context.settings.delivery_seconds)
+        except TimeoutError:
+            pass
+
+
+async def _follow_manual_grades(context: GradingContext, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            recorded = await asyncio.to_thread(sync_manual_grades, context)
+            if recorded:
+                log.info("recorded %d formgrader grade(s): %s", len(recorded), ", ".join(recorded))
+        except Exception:  # a gradebook being written, or the database briefly unavailable: the next round
+            log.exception("reading the formgrader's grades failed")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=context.settings.manual_grades_seconds)
         except TimeoutError:
             pass
 

@@ -75,7 +75,7 @@ gradings = Table(
     metadata,
     Column("id", String(80), primary_key=True),
     Column("submission_id", String(64), ForeignKey("submissions.id"), nullable=False),
-    Column("reason", String(20), nullable=False),  # submission | regrade
+    Column("reason", String(20), nullable=False),  # submission | regrade | manual (the formgrader's grade)
     Column("state", String(20), nullable=False),  # queued | running | done
     Column("tries", Integer, nullable=False),
     Column("worker", String(200)),

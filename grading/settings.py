@@ -39,6 +39,7 @@ class GradingSettings:
     max_tries: int = 3
     poll_seconds: float = 0.5
     delivery_seconds: float = 2.0
+    manual_grades_seconds: float = 15.0  # how often the courses' gradebooks are read for the formgrader's grades
     # nbgrader courses graded here: course id -> {"root": course folder, "uid": the uid that owns it (0: leave)}.
     courses: dict[str, dict[str, object]] = field(default_factory=dict)
     exchange_inbound_dir: str = ""  # <course>/<learner>/ inbounds (contracts.exchange)
@@ -95,6 +96,7 @@ class GradingSettings:
             max_tries=int(get("MAX_TRIES", "3")),
             poll_seconds=float(get("POLL_SECONDS", "0.5")),
             delivery_seconds=float(get("DELIVERY_SECONDS", "2")),
+            manual_grades_seconds=float(get("MANUAL_GRADES_SECONDS", "15")),
             courses=json.loads(get("COURSES") or "{}"),
             exchange_inbound_dir=get("EXCHANGE_INBOUND"),
             nbgrader=get("NBGRADER") or "nbgrader",
@@ -122,6 +124,7 @@ class GradingSettings:
             ENV_PREFIX + "MAX_TRIES": str(self.max_tries),
             ENV_PREFIX + "POLL_SECONDS": str(self.poll_seconds),
             ENV_PREFIX + "DELIVERY_SECONDS": str(self.delivery_seconds),
+            ENV_PREFIX + "MANUAL_GRADES_SECONDS": str(self.manual_grades_seconds),
             ENV_PREFIX + "COURSES": json.dumps(self.courses),
             ENV_PREFIX + "EXCHANGE_INBOUND": self.exchange_inbound_dir,
             ENV_PREFIX + "NBGRADER": self.nbgrader,
