@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
+from figures import percentile
 from sqlalchemy import select
 
 from practicum.contracts.grade_result import GradeResult
@@ -131,10 +132,6 @@ def through_the_service(layout: StateLayout, course_root: Path, course_id: str, 
     context.close()
     return elapsed, rows
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:

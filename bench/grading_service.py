@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import mlflow.pyfunc
+from figures import percentile
 from sqlalchemy import select
 
 from practicum.contracts.grade_result import GradeResult
@@ -34,10 +35,6 @@ from practicum.grading.worker import LocalPool
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = "ehr_complication_risk"
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:

@@ -30,14 +30,12 @@ import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+from figures import percentile
+
 REPO = Path(__file__).resolve().parents[1]
 BEFORE_HARDENING = "36051ab"
 PROJECT = "glucose_cgm_forecasting"
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 def before_python(commit: str, into: Path) -> str:

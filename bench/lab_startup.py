@@ -16,16 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from figures import percentile
+
 from practicum.hub_client import HubClient
 from practicum.lab.background import start_background_lab
 
 REPO = Path(__file__).resolve().parents[1]
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def folder_size_mb(path: Path) -> float:
