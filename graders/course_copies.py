@@ -111,5 +111,4 @@ def _merge_rows(copy_db: Path, course_db: Path, assignment: str, student: str) -
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, timeout=_BUSY_SECONDS, isolation_level=None)
-    return connection
+    return sqlite3.connect(path, timeout=_BUSY_SECONDS, isolation_level=None)  # transactions are begun here

@@ -543,7 +543,9 @@ class Once(http.server.BaseHTTPRequestHandler):
         self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
         self.wfile.write(body)
     def log_message(self, *args): pass
-http.server.HTTPServer(("127.0.0.1", conf["inner"]), Once).handle_request()
+server = http.server.HTTPServer(("127.0.0.1", conf["inner"]), Once)
+print('{"ready": true}', flush=True)
+server.handle_request()
 """
 
 
@@ -555,6 +557,9 @@ def test_the_channel_survives_the_two_stage_sandbox(target, forbidden, sandboxes
         conf = {"listen": 8081, "inner": 8888}
         box = sandboxes(two_stage([*relay_command(spec, broker.sandbox_fd, PYTHON), PYTHON, "-c", INSIDE_BOTH,
                                    json.dumps(conf)]), broker)
+        # Listening only after its own fetch through the bridge: on a busy machine that can outlast the
+        # relay's inbound connect window, so the request waits for it.
+        assert box.json_line() == {"ready": True}, "".join(box.stderr)
         reply = json.loads(http_get(broker.inbound_addresses[0][1], "/"))
         assert box.wait() == 0, "".join(box.stderr)
     assert reply == {"fetched": "host:2", "uid": 1000}
