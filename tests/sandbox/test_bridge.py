@@ -216,9 +216,11 @@ def binds_back_under_tmp() -> list[str]:
 
 def two_stage(command: list[str]) -> list[str]:
     """DESIGN.md's shape: outer root bwrap -> setpriv to uid 65534 -> inner bwrap as uid 1000."""
+    # The /tmp tmpfs first: a checkout under a closed folder of /tmp (a CI clone in `mktemp -d`) is then
+    # made traversable over it, not hidden again by it.
     outer = [BWRAP, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
-             "--ro-bind", "/", "/", *readable_by_nobody([sys.base_prefix, sys.prefix, str(REPO)]),
-             "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", *binds_back_under_tmp(), "--"]
+             "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", *binds_back_under_tmp(),
+             *readable_by_nobody([sys.base_prefix, sys.prefix, str(REPO)]), "--"]
     drop = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "--inh-caps=-all",
             "--bounding-set=-all", "--"]
     inner = [BWRAP, "--unshare-user", "--uid", "1000", "--gid", "1000", "--disable-userns", "--cap-drop", "ALL",
