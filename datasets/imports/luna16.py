@@ -32,17 +32,14 @@ from ..dicom_deid import deidentify_dicom_folder, verify_dicom_folder
 from ..dicom_deid.manifest import ManifestBuilder
 from ..publish_ct import publish_ct
 from .metaimage import MetaImageError, read_header, read_metaimage
-from .staging import DatasetImportError, ImportReport, Staging, require_file, restate_card, staged_import
+from .staging import DatasetImportError, ImportReport, Staging, require_file, restate_card, source_files, staged_import
 
 
 def import_luna16(source: Path, out_dir: Path) -> ImportReport:
     """Import the LUNA16 folder ``source`` as ``out_dir/public/ct`` (+ ``hidden/ct``)."""
     source = Path(source)
-    if not source.is_dir():
-        raise DatasetImportError(f"{source}: not a folder (give the LUNA16 folder holding subset0 ... and annotations.csv)")
-    headers = sorted(p for p in source.rglob("*.mhd") if p.is_file())
-    if not headers:
-        raise DatasetImportError(f"{source}: no MetaImage volumes (subset*/*.mhd) in it")
+    headers = source_files(source, "*.mhd", folder_hint="the LUNA16 folder holding subset0 ... and annotations.csv",
+                           none_found="MetaImage volumes (subset*/*.mhd)")
     for path in headers:  # every header is checked before anything is converted
         try:
             read_header(path)

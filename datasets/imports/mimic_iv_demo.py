@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..ehr.codes import LABS as LAB_CODES
 from ..ehr_deid import DEFAULT_SCHEMA, DeidInputError, deidentify_ehr_folder
 from ..publish_ehr import publish_ehr_risk
 from .staging import DatasetImportError, ImportReport, Staging, restate_card, staged_import
@@ -56,19 +57,23 @@ OPTIONAL = {
     "prescriptions": ("subject_id", "hadm_id", "starttime", "drug", "dose_val_rx", "dose_unit_rx", "route"),
     "omr": ("subject_id", "chartdate", "result_name", "result_value"),
 }
-# d_labitems label -> (the lab's test name, LOINC, unit); creatinine only from blood.
-LABS = {
-    "% Hemoglobin A1c": ("HbA1c", "4548-4", "%"),
-    "Hemoglobin A1c": ("HbA1c", "4548-4", "%"),
-    "Creatinine": ("Creatinine", "2160-0", "mg/dL"),
-    "Cholesterol, LDL, Calculated": ("LDL cholesterol", "13457-7", "mg/dL"),
-    "Cholesterol, LDL, Measured": ("LDL cholesterol", "18262-6", "mg/dL"),
-    "Cholesterol, HDL": ("HDL cholesterol", "2085-9", "mg/dL"),
-    "Triglycerides": ("Triglycerides", "2571-8", "mg/dL"),
-    "Cholesterol, Total": ("Total cholesterol", "2093-3", "mg/dL"),
-    "Albumin/Creatinine, Urine": ("Urine albumin/creatinine ratio", "9318-7", "mg/g"),
+# d_labitems label -> the lab's test name; creatinine only from blood.
+LAB_NAMES = {
+    "% Hemoglobin A1c": "HbA1c",
+    "Hemoglobin A1c": "HbA1c",
+    "Creatinine": "Creatinine",
+    "Cholesterol, LDL, Calculated": "LDL cholesterol",
+    "Cholesterol, LDL, Measured": "LDL cholesterol",
+    "Cholesterol, HDL": "HDL cholesterol",
+    "Triglycerides": "Triglycerides",
+    "Cholesterol, Total": "Total cholesterol",
+    "Albumin/Creatinine, Urine": "Urine albumin/creatinine ratio",
 }
-EGFR = ("eGFR (CKD-EPI 2021)", "98979-8", "mL/min/1.73m2")
+# A measured LDL has a LOINC of its own; every other code and unit is the lab's (ehr.codes.LABS).
+_MEASURED_LOINC = {"Cholesterol, LDL, Measured": "18262-6"}
+# d_labitems label -> (the lab's test name, LOINC, unit).
+LABS = {label: (test, _MEASURED_LOINC.get(label, LAB_CODES[test][0]), LAB_CODES[test][1]) for label, test in LAB_NAMES.items()}
+EGFR = ("eGFR (CKD-EPI 2021)", *LAB_CODES["eGFR (CKD-EPI 2021)"])
 RETINOPATHY = (r"^E1[01]3[1-5]", r"^3620[1-7]$", r"^2505")
 NEPHROPATHY = (r"^E1[01]2[129]", r"^2504", r"^58381$")
 HORIZON_YEARS = 5

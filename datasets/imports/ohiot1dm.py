@@ -39,7 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..publish_ehr import publish_cgm
-from .staging import DatasetImportError, ImportReport, Staging, pseudonym, restate_card, staged_import
+from .staging import DatasetImportError, ImportReport, Staging, pseudonym, restate_card, source_files, staged_import
 
 TIME_FORMAT = "%d-%m-%Y %H:%M:%S"
 READING_STEP = pd.Timedelta(minutes=5)
@@ -52,11 +52,8 @@ EVENT_COLUMNS = ["patient_id", "timestamp", "event", "value", "unit"]
 def import_ohiot1dm(source: Path, out_dir: Path) -> ImportReport:
     """Import the OhioT1DM XML files under ``source`` as ``out_dir/public/cgm`` (+ ``hidden/cgm``)."""
     source = Path(source)
-    if not source.is_dir():
-        raise DatasetImportError(f"{source}: not a folder (give the folder holding the OhioT1DM *.xml files)")
-    files = sorted(p for p in source.rglob("*.xml") if p.is_file())
-    if not files:
-        raise DatasetImportError(f"{source}: no OhioT1DM XML files (*.xml) in it")
+    files = source_files(source, "*.xml", folder_hint="the folder holding the OhioT1DM *.xml files",
+                         none_found="OhioT1DM XML files (*.xml)")
     parsed = [_read_patient_file(path) for path in files]  # everything is read before anything is written
 
     def build(staging: Staging) -> ImportReport:

@@ -114,3 +114,14 @@ def require_file(path: Path, what: str) -> Path:
     if not path.is_file():
         raise DatasetImportError(f"{path}: missing ({what})")
     return path
+
+
+def source_files(source: Path, pattern: str, *, folder_hint: str, none_found: str) -> list[Path]:
+    """The files under the folder ``source`` matching ``pattern``, sorted; a clear error if ``source`` is not
+    a folder (``folder_hint``: which folder to give) or holds none (``none_found``: what was looked for)."""
+    if not source.is_dir():
+        raise DatasetImportError(f"{source}: not a folder (give {folder_hint})")
+    found = sorted(p for p in source.rglob(pattern) if p.is_file())
+    if not found:
+        raise DatasetImportError(f"{source}: no {none_found} in it")
+    return found
