@@ -24,14 +24,12 @@ from pathlib import Path
 
 import nbformat
 from figures import percentile
-from sqlalchemy import select
+from grading_runs import grade_batch
 
 from practicum.contracts.grade_result import GradeResult
 from practicum.grading.context import GradingContext
-from practicum.grading.database import gradings, results, transaction
 from practicum.grading.intake import submit_assignment
 from practicum.grading.settings import GradingSettings
-from practicum.grading.worker import LocalPool
 from practicum.lab.courses import Course, prepare_course
 from practicum.lab.layout import StateLayout, venv_bin
 from practicum.lab.sandboxes import grading_environment, prepare_grading_kernel
@@ -112,23 +110,12 @@ def through_the_service(layout: StateLayout, course_root: Path, course_id: str, 
         nbgrader=str(venv_bin() / "nbgrader"), nbgrader_env=grading_environment(layout),
     )
     context = GradingContext(settings)
-    pool = LocalPool(settings, workers)
-    started = time.monotonic()
-    for learner in learners:
-        submit_assignment(context, learner=learner, item_id=f"{course_id}/{ASSIGNMENT}")
-    pool.keep_alive()
-    while True:
-        with transaction(context.engine) as connection:
-            if not connection.execute(select(gradings.c.id).where(gradings.c.state.not_in(("done", "failed"))).limit(1)).first():
-                break
-        time.sleep(0.2)
-    elapsed = time.monotonic() - started
-    pool.stop()
-    with transaction(context.engine) as connection:
-        rows = connection.execute(
-            select(gradings.c.queued_at, gradings.c.started_at, results.c.recorded_at, results.c.grade_result)
-            .join(results, results.c.grading_id == gradings.c.id)
-        ).all()
+
+    def submit_all() -> None:
+        for learner in learners:
+            submit_assignment(context, learner=learner, item_id=f"{course_id}/{ASSIGNMENT}")
+
+    elapsed, rows = grade_batch(context, workers, submit_all)
     context.close()
     return elapsed, rows
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import mlflow.pyfunc
 from figures import percentile
-from sqlalchemy import select
+from grading_runs import grade_batch
 
 from practicum.contracts.grade_result import GradeResult
 from practicum.demo import age_risk_model
@@ -26,11 +26,9 @@ from practicum.graders.project_grading import grade_model
 from practicum.grading.archives import pack_submission
 from practicum.grading.attempts import AttemptLimit
 from practicum.grading.context import GradingContext
-from practicum.grading.database import gradings, results, transaction
 from practicum.grading.instructor import set_attempt_limit
 from practicum.grading.intake import receive, submit
 from practicum.grading.settings import GradingSettings
-from practicum.grading.worker import LocalPool
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = "ehr_complication_risk"
@@ -63,23 +61,12 @@ def main() -> None:
         context = GradingContext(settings)
         set_attempt_limit(context, PROJECT, AttemptLimit(total=None, per_day=None), by="bench")
         print(f"grading service, {args.workers} local workers, {args.submissions} submissions at once ...", flush=True)
-        pool = LocalPool(settings, args.workers)
-        started = time.monotonic()
-        for i in range(args.submissions):
-            submit(context, learner=f"learner-{i % 50}", item_id=PROJECT, upload=receive(context, archive))
-        pool.keep_alive()
-        while True:
-            with transaction(context.engine) as connection:
-                if not connection.execute(select(gradings.c.id).where(gradings.c.state != "done").limit(1)).first():
-                    break
-            time.sleep(0.2)
-        service = time.monotonic() - started
-        pool.stop()
-        with transaction(context.engine) as connection:
-            rows = connection.execute(
-                select(gradings.c.queued_at, gradings.c.started_at, results.c.recorded_at, results.c.grade_result)
-                .join(results, results.c.grading_id == gradings.c.id)
-            ).all()
+
+        def submit_all() -> None:
+            for i in range(args.submissions):
+                submit(context, learner=f"learner-{i % 50}", item_id=PROJECT, upload=receive(context, archive))
+
+        service, rows = grade_batch(context, args.workers, submit_all)
         context.close()
     latency = [(r.recorded_at - r.queued_at).total_seconds() for r in rows]
     overhead = []
