@@ -4,7 +4,8 @@ nbgrader is not safe in parallel on one gradebook (nbgrader #917). A grading the
 nbgrader reads (the course's nbgrader_config.py, the assignment's source and release folders, a
 consistent snapshot of the gradebook) into a folder of its own, runs collect and autograde there
 with no lock held, and merges back what they wrote for that one learner: their submitted and
-autograded folders, and their submission's rows of the gradebook. Copying and merging take the
+autograded folders (folders and regular files only: the learner's code ran there), and their
+submission's rows of the gradebook. Copying and merging take the
 course's lock for milliseconds; the notebooks run outside it.
 
 The snapshot and the course share every row id (it is a copy), so the merged rows point at the
@@ -20,6 +21,8 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
+
+from practicum.sandbox.readback import TreeLimits, copy_tree
 
 GRADEBOOK = "gradebook.db"
 CONFIG = "nbgrader_config.py"
@@ -56,17 +59,40 @@ def copy_for_grading(course_root: Path, assignment: str, into: Path) -> Path:
     return into
 
 
-def merge_graded(copy_root: Path, course_root: Path, assignment: str, student: str) -> None:
-    """Bring ``student``'s graded submission of ``assignment`` from the copy into the course (replacing theirs)."""
+def merge_graded(copy_root: Path, course_root: Path, assignment: str, student: str, limits: TreeLimits) -> list[Path]:
+    """Bring ``student``'s graded submission of ``assignment`` from the copy into the course (replacing theirs);
+    returns the course's folders it wrote.
+
+    The graded notebook ran in its folder, so the learner's code may have left anything there: only folders
+    and regular files within ``limits`` are taken, first into the course beside their target; anything
+    else (a link, a FIFO) raises UnsafeFile before the course's gradebook or folders change."""
+    written = []
     with course_lock(course_root):
-        _merge_rows(copy_root / GRADEBOOK, course_root / GRADEBOOK, assignment, student)
+        incoming: dict[Path, Path] = {}
+        made = [p for kind in ("submitted", "autograded") for p in (course_root / kind, course_root / kind / student) if not p.exists()]
+        try:
+            for kind in ("submitted", "autograded"):
+                graded, target = copy_root / kind / student / assignment, course_root / kind / student / assignment
+                if graded.is_dir():
+                    incoming[target] = target.with_name(f".{assignment}.merging")
+                    shutil.rmtree(incoming[target], ignore_errors=True)
+                    copy_tree(graded, incoming[target], limits)
+            _merge_rows(copy_root / GRADEBOOK, course_root / GRADEBOOK, assignment, student)
+        except BaseException:
+            for taken in incoming.values():
+                shutil.rmtree(taken, ignore_errors=True)
+            for folder in reversed(made):  # the course as it was: no empty folder of this learner's left
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
+            raise
         for kind in ("submitted", "autograded"):
-            graded, target = copy_root / kind / student / assignment, course_root / kind / student / assignment
+            target = course_root / kind / student / assignment
             if target.exists():
                 shutil.rmtree(target)
-            if graded.is_dir():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copytree(graded, target, symlinks=True)
+            if target in incoming:
+                incoming[target].rename(target)
+                written.append(target.parent)
+    return written
 
 
 # The rows of one submitted assignment, child tables last; each query selects the rows to copy or delete.

@@ -20,8 +20,8 @@ from pathlib import Path
 from practicum import __version__
 from practicum.contracts.exchange import learner_inbound
 from practicum.contracts.grade_result import GradeResult
-from practicum.graders.autograde import SUBMISSION_LIMITS, autograde_submission
-from practicum.graders.course_copies import copy_for_grading, course_lock, merge_graded
+from practicum.graders.autograde import SUBMISSION_LIMITS, AutogradeError, autograde_submission
+from practicum.graders.course_copies import GRADEBOOK, copy_for_grading, course_lock, merge_graded
 from practicum.graders.exchange import latest_submission
 from practicum.graders.results import assignment_result
 from practicum.sandbox.identity import own
@@ -32,20 +32,18 @@ from .feedback import Feedback, TargetFeedback, rounded
 from .items import GradableItem
 from .settings import GradingSettings
 
-ASSIGNMENT_LIMITS = SUBMISSION_LIMITS
-
 
 def snapshot_assignment(settings: GradingSettings, learner: str, item: GradableItem) -> bytes:
     """The learner's newest submission of the assignment, as a tar of ``<its folder name>/...``."""
     inbound = Path(learner_inbound(settings.exchange_inbound_dir, item.course_id or "", learner))
-    chosen = latest_submission(inbound, learner, item.assignment, ASSIGNMENT_LIMITS)
+    chosen = latest_submission(inbound, learner, item.assignment, SUBMISSION_LIMITS)
     if chosen is None:
         raise BadSubmission(f"you have no submission of {item.item_id} to grade: submit it with nbgrader first "
                             f"(nbgrader submit {item.assignment} --course {item.course_id})")
     buffer = io.BytesIO()
     try:
         with tarfile.open(fileobj=buffer, mode="w:", format=tarfile.PAX_FORMAT) as tar:
-            for relative, size in walk_regular(chosen, ASSIGNMENT_LIMITS):
+            for relative, size in walk_regular(chosen, SUBMISSION_LIMITS):
                 data = read_bounded(chosen / relative, size)
                 info = tarfile.TarInfo(f"{chosen.name}/{relative}")
                 info.size, info.mode = len(data), 0o644
@@ -62,7 +60,7 @@ def grade_assignment(settings: GradingSettings, item: GradableItem, learner: str
     with tempfile.TemporaryDirectory(prefix="practicum-assignment-") as tmp:
         staged = Path(tmp) / "submission"
         try:
-            extract_tar(archive, staged, ASSIGNMENT_LIMITS, what="the stored submission")
+            extract_tar(archive, staged, SUBMISSION_LIMITS, what="the stored submission")
         except UnsafeFile as error:
             raise RuntimeError(f"the stored submission cannot be staged: {error}") from None
         entries = [p for p in staged.iterdir() if p.is_dir()]
@@ -74,12 +72,16 @@ def grade_assignment(settings: GradingSettings, item: GradableItem, learner: str
             copy = copy_for_grading(course_root, item.assignment, Path(scratch) / "course")
             outcome = autograde_submission(
                 copy, item.course_id or "", item.assignment, learner, nbgrader=settings.nbgrader,
-                env={**os.environ, **settings.nbgrader_env} if settings.nbgrader_env else None, owner_uid=uid, submission=entry,
+                env={**os.environ, **settings.nbgrader_env} if settings.nbgrader_env else None, submission=entry,
             )
-            merge_graded(copy, course_root, item.assignment, learner)
-            if uid is not None:
+            try:
+                written = merge_graded(copy, course_root, item.assignment, learner, SUBMISSION_LIMITS)
+            except UnsafeFile as error:
+                raise AutogradeError(f"your notebook left something in its folder that is not a folder or a regular file ({error})") from None
+            if uid is not None:  # the formgrader runs as the course's uid: what root wrote becomes its
                 with course_lock(course_root):
-                    own(course_root, uid, always=True)
+                    for path in (*written, course_root / GRADEBOOK):
+                        own(path, uid, always=True)
     return assignment_result(outcome, submission_id=grading_id)
 
 

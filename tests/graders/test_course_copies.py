@@ -21,9 +21,10 @@ from test_exchange_collect import (
 )
 from test_exchange_collect import course as collector_course  # noqa: F401 (a fixture)
 
-from practicum.graders.autograde import autograde_submission
+from practicum.graders.autograde import SUBMISSION_LIMITS, autograde_submission
 from practicum.graders.course_copies import CourseChanged, copy_for_grading, merge_graded
 from practicum.lab.courses import course_nbgrader_config
+from practicum.sandbox.readback import UnsafeFile
 
 RIGHT = "def tissue_class(hu):\n    return 'air' if hu < -950 else 'lung' if hu < -500 else 'soft tissue' if hu < 300 else 'bone'\n"
 
@@ -39,7 +40,7 @@ def course_here(collector_course, tmp_path):  # noqa: F811 (the imported fixture
 def grade_in_a_copy(course, learner: str, folder, scratch) -> float:
     copy = copy_for_grading(course.root, ASSIGNMENT, scratch / learner)
     outcome = autograde_submission(copy, COURSE, ASSIGNMENT, learner, nbgrader=str(NBGRADER), env=nbgrader_env(), submission=folder)
-    merge_graded(copy, course.root, ASSIGNMENT, learner)
+    merge_graded(copy, course.root, ASSIGNMENT, learner, SUBMISSION_LIMITS)
     return outcome.score
 
 
@@ -83,8 +84,31 @@ def test_a_merge_into_a_changed_assignment_is_refused_and_the_course_kept(course
         connection.execute("UPDATE base_cell SET id = id || 'x'")
         before = connection.execute("SELECT count(*) FROM grade").fetchone()
     with pytest.raises(CourseChanged, match="changed in the course"):
-        merge_graded(copy, course.root, ASSIGNMENT, "ada")
+        merge_graded(copy, course.root, ASSIGNMENT, "ada", SUBMISSION_LIMITS)
     with sqlite3.connect(course.root / "gradebook.db") as connection:
         assert connection.execute("SELECT count(*) FROM grade").fetchone() == before
     assert not (course.root / "autograded" / "ada").exists()
     shutil.rmtree(copy)
+
+
+HOSTILE = (
+    "import os\n"
+    "os.mkfifo('trap')  # a merge that opens it waits forever\n"
+    "os.symlink('/etc/shadow', 'leak')\n" + RIGHT
+)
+
+
+def test_what_a_hostile_notebook_leaves_in_its_folder_never_reaches_the_course(course_here, tmp_path):
+    course = course_here
+    folder = answered(course, "ada", HOSTILE)
+    copy = copy_for_grading(course.root, ASSIGNMENT, tmp_path / "copy")
+    autograde_submission(copy, COURSE, ASSIGNMENT, "ada", nbgrader=str(NBGRADER), env=nbgrader_env(), submission=folder)
+    left = copy / "autograded" / "ada" / ASSIGNMENT
+    assert (left / "trap").is_fifo() and (left / "leak").is_symlink()  # the kernel ran in that folder
+    with ThreadPoolExecutor(1) as pool:  # a merge that blocked on the FIFO would fail the test, not hang it
+        merging = pool.submit(merge_graded, copy, course.root, ASSIGNMENT, "ada", SUBMISSION_LIMITS)
+        with pytest.raises(UnsafeFile):
+            merging.result(timeout=60)
+    with sqlite3.connect(course.root / "gradebook.db") as connection:
+        assert connection.execute("SELECT count(*) FROM submitted_assignment").fetchone() == (0,)
+    assert not (course.root / "autograded" / "ada").exists() or not list((course.root / "autograded" / "ada").iterdir())
