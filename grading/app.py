@@ -12,7 +12,7 @@ from jupyterhub.services.auth import HubOAuth
 from tornado.httpserver import HTTPServer
 
 from .context import GradingContext
-from .manual_grades import sync_manual_grades
+from .manual_grades import ManualGrades
 from .outbox import deliver_pending
 from .service import Service, make_app
 from .settings import GradingSettings
@@ -80,9 +80,10 @@ async def _deliver(context: GradingContext, stop: asyncio.Event) -> None:
 
 
 async def _follow_manual_grades(context: GradingContext, stop: asyncio.Event) -> None:
+    follower = ManualGrades(context)
     while not stop.is_set():
         try:
-            recorded = await asyncio.to_thread(sync_manual_grades, context)
+            recorded = await asyncio.to_thread(follower.sync)
             if recorded:
                 log.info("recorded %d formgrader grade(s): %s", len(recorded), ", ".join(recorded))
         except Exception:  # a gradebook being written, or the database briefly unavailable: the next round

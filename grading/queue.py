@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .database import gradings, outbox, results, submissions, transaction
@@ -68,12 +68,17 @@ def finish(engine: Engine, claimed: Claim, *, grade_result: str, feedback: str) 
     now = datetime.now(UTC)
     try:
         with transaction(engine) as connection:
-            connection.execute(results.insert().values(grading_id=claimed.grading_id, grade_result=grade_result, feedback=feedback, recorded_at=now))
-            connection.execute(outbox.insert().values(grading_id=claimed.grading_id, tries=0, next_attempt_at=time.time()))
+            record_result(connection, claimed.grading_id, grade_result=grade_result, feedback=feedback, now=now)
             connection.execute(update(gradings).where(gradings.c.id == claimed.grading_id).values(state="done", finished_at=now, lease_until=None))
     except IntegrityError:
         return False
     return True
+
+
+def record_result(connection: Connection, grading_id: str, *, grade_result: str, feedback: str, now: datetime) -> None:
+    """A grading's result, and its delivery to the LMS queued in the outbox (one transaction with the caller's)."""
+    connection.execute(results.insert().values(grading_id=grading_id, grade_result=grade_result, feedback=feedback, recorded_at=now))
+    connection.execute(outbox.insert().values(grading_id=grading_id, tries=0, next_attempt_at=time.time()))
 
 
 def give_up_or_retry(engine: Engine, claimed: Claim, max_tries: int, error: str) -> str:

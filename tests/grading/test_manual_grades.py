@@ -24,6 +24,7 @@ from practicum.grading.context import GradingContext
 from practicum.grading.database import gradings, outbox, results, transaction
 from practicum.grading.intake import submit_assignment
 from practicum.grading.manual_grades import sync_manual_grades
+from practicum.grading.outbox import deliver_pending
 from practicum.grading.worker import run_worker
 from practicum.lab.courses import course_nbgrader_config
 
@@ -47,13 +48,13 @@ def generated(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def context(tmp_path, small_build, generated, monkeypatch):
+def context(tmp_path, small_build, generated, monkeypatch, lms):
     monkeypatch.setenv("PATH", nbgrader_env()["PATH"])
     root = tmp_path / "course"
     shutil.copytree(generated, root)
     inbounds = tmp_path / "inbounds"
     settings = settings_for(tmp_path, small_build, courses={COURSE: {"root": str(root), "uid": 0}},
-                            exchange_inbound_dir=str(inbounds), nbgrader=str(NBGRADER))
+                            exchange_inbound_dir=str(inbounds), nbgrader=str(NBGRADER), lms_url=lms.url, lms_token="t")
     context = GradingContext(settings)
     yield context
     context.close()
@@ -87,7 +88,7 @@ def recorded(context: GradingContext) -> dict[str, tuple[str, float]]:
     return {r.id: (r.reason, GradeResult.model_validate_json(r.grade_result).metrics["points"]) for r in rows}
 
 
-def test_a_changed_formgrader_grade_is_recorded_once_and_delivered(context):
+def test_a_changed_formgrader_grade_is_recorded_once_and_delivered(context, lms):
     submit_solved(context, "ada")
     assert run_worker(context, threading.Event(), once=True) == 1
     (autograded,) = recorded(context).values()
@@ -103,6 +104,39 @@ def test_a_changed_formgrader_grade_is_recorded_once_and_delivered(context):
     with transaction(context.engine) as connection:
         waiting = set(connection.execute(select(outbox.c.grading_id).where(outbox.c.delivered_at.is_(None))).scalars())
     assert {manual, again} <= waiting
+    assert deliver_pending(context).delivered == 3
+    assert lms.stored[manual]["metrics"]["points"] == 1.0 and lms.stored[again]["metrics"]["points"] == 1.5
+    assert lms.stored[again]["learner"] == "ada" and lms.stored[again]["item_id"] == f"{COURSE}/{ASSIGNMENT}"
+
+
+def test_the_service_reads_a_gradebook_again_only_when_it_changed(context, monkeypatch):
+    import practicum.grading.manual_grades as manual_grades
+
+    submit_solved(context, "ada")
+    run_worker(context, threading.Event(), once=True)
+    reads = []
+    real = manual_grades._complete_grades
+    monkeypatch.setattr(manual_grades, "_complete_grades", lambda *args: reads.append(args) or real(*args))
+    follower = manual_grades.ManualGrades(context)
+    assert follower.sync() == [] and follower.sync() == [] and len(reads) == 1
+    give_manual_score(context, "ada", 0.5)
+    (manual,) = follower.sync()
+    assert recorded(context)[manual] == ("manual", 0.5) and len(reads) == 2
+
+
+def test_a_grade_changed_while_the_learner_is_being_graded_is_taken_at_a_later_look(context):
+    from practicum.grading.manual_grades import ManualGrades
+
+    submit_solved(context, "ada")
+    run_worker(context, threading.Event(), once=True)
+    give_manual_score(context, "ada", 1.0)
+    submit_solved(context, "ada")  # queued: its autograde may be merging into the gradebook
+    follower = ManualGrades(context)
+    assert follower.sync() == []
+    with transaction(context.engine) as connection:  # say it was claimed and failed, leaving the gradebook as it is
+        connection.execute(gradings.update().where(gradings.c.state == "queued").values(state="failed"))
+    (manual,) = follower.sync()  # the gradebook did not change since, and is read again
+    assert recorded(context)[manual] == ("manual", 1.0)
 
 
 def test_only_assignments_graded_through_the_service_are_followed(context):
