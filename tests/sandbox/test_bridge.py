@@ -559,8 +559,8 @@ def test_the_channel_survives_the_two_stage_sandbox(target, forbidden, sandboxes
         conf = {"listen": 8081, "inner": 8888}
         box = sandboxes(two_stage([*relay_command(spec, broker.sandbox_fd, PYTHON), PYTHON, "-c", INSIDE_BOTH,
                                    json.dumps(conf)]), broker)
-        # Listening only after its own fetch through the bridge: on a busy machine that can outlast the
-        # relay's inbound connect window, so the request waits for it.
+        # It listens only after its own fetch through the bridge: the request waits for that, and a sandbox
+        # that never got so far fails here with its stderr.
         assert box.json_line() == {"ready": True}, "".join(box.stderr)
         reply = json.loads(http_get(broker.inbound_addresses[0][1], "/"))
         assert box.wait() == 0, "".join(box.stderr)
