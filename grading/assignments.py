@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import tarfile
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from practicum import __version__
@@ -24,6 +26,7 @@ from practicum.graders.autograde import SUBMISSION_LIMITS, AutogradeError, autog
 from practicum.graders.course_copies import GRADEBOOK, copy_for_grading, course_lock, merge_graded
 from practicum.graders.exchange import latest_submission
 from practicum.graders.results import assignment_result
+from practicum.sandbox.cgroups import OWNER_ENV
 from practicum.sandbox.identity import own
 from practicum.sandbox.readback import UnsafeFile, extract_tar, read_bounded, walk_regular
 
@@ -53,11 +56,29 @@ def snapshot_assignment(settings: GradingSettings, learner: str, item: GradableI
     return buffer.getvalue()
 
 
+def _scratch_prefix(kind: str, owner: str | None = None) -> str:
+    """Scratch folders carry their worker's owner tag (``$PRACTICUM_CGROUP_OWNER``), so that what a killed
+    worker left (a TemporaryDirectory is not removed on SIGKILL) can be told from a live worker's."""
+    owner = os.environ.get(OWNER_ENV, "") if owner is None else owner
+    return f"{kind}.{owner}." if owner else f"{kind}."
+
+
+def sweep_scratch(course_roots: Iterable[Path], owner: str) -> list[Path]:
+    """Remove the scratch folders the worker tagged ``owner`` left in the courses and the temporary folder."""
+    left = []
+    for folder, kind in [*((Path(root), ".grading") for root in course_roots), (Path(tempfile.gettempdir()), "practicum-assignment")]:
+        for path in folder.glob(_scratch_prefix(kind, owner) + "*") if folder.is_dir() else ():
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+                left.append(path)
+    return left
+
+
 def grade_assignment(settings: GradingSettings, item: GradableItem, learner: str, archive: Path, grading_id: str) -> GradeResult:
     course = settings.courses[item.course_id or ""]
     uid = int(str(course.get("uid") or 0)) or None
     course_root = Path(item.course_root or "")
-    with tempfile.TemporaryDirectory(prefix="practicum-assignment-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=_scratch_prefix("practicum-assignment")) as tmp:
         staged = Path(tmp) / "submission"
         try:
             extract_tar(archive, staged, SUBMISSION_LIMITS, what="the stored submission")
@@ -68,7 +89,7 @@ def grade_assignment(settings: GradingSettings, item: GradableItem, learner: str
             raise RuntimeError(f"the stored submission holds {len(entries)} submission folders, not one")
         (entry,) = entries
         # Inside the course folder: the copy is graded on the course's file system, with its owner.
-        with tempfile.TemporaryDirectory(prefix=".grading-", dir=course_root) as scratch:
+        with tempfile.TemporaryDirectory(prefix=_scratch_prefix(".grading"), dir=course_root) as scratch:
             copy = copy_for_grading(course_root, item.assignment, Path(scratch) / "course")
             outcome = autograde_submission(
                 copy, item.course_id or "", item.assignment, learner, nbgrader=settings.nbgrader,

@@ -17,9 +17,11 @@ import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 
 from practicum.sandbox.cgroups import OWNER_ENV, sweep_owned
 
+from .assignments import sweep_scratch
 from .context import GradingContext
 from .settings import GradingSettings
 from .tasks import grade_next
@@ -62,6 +64,7 @@ class LocalPool:
 
     def __init__(self, settings: GradingSettings, size: int) -> None:
         self._env = {**os.environ, **settings.to_env()}
+        self._course_roots = [Path(str(course["root"])) for course in settings.courses.values() if course.get("root")]
         self._size = size
         self._processes: dict[subprocess.Popen[bytes], str] = {}  # worker -> its cgroup owner tag
 
@@ -105,3 +108,6 @@ class LocalPool:
             return
         if left:
             log.warning("removed %d sandbox cgroup(s) grading worker %d left behind: %s", len(left), process.pid, ", ".join(left))
+        if scratch := sweep_scratch(self._course_roots, owner):
+            log.warning("removed %d scratch folder(s) grading worker %d left behind: %s", len(scratch), process.pid,
+                        ", ".join(map(str, scratch)))

@@ -6,8 +6,10 @@ from __future__ import annotations
 import base64
 import os
 import signal
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from grading_fixtures import sandbox_cgroup_names, submit_bytes
@@ -169,3 +171,26 @@ def test_a_worker_killed_mid_grade_is_replaced_its_sandbox_removed_and_the_gradi
     client = MlflowClient(context.settings.tracking_uri)
     runs = client.search_runs([client.get_run(graded.mlflow_run_id).info.experiment_id], filter_string=f"tags.`practicum.grading_id` = '{receipt.grading_id}'")
     assert [r.info.run_id for r in runs] == [graded.mlflow_run_id]
+
+
+def test_a_killed_workers_scratch_folders_are_swept_and_a_live_workers_kept(tmp_path, monkeypatch):
+    from practicum.grading.assignments import _scratch_prefix, sweep_scratch
+    from practicum.sandbox.cgroups import OWNER_ENV
+
+    course, temporary = tmp_path / "course", tmp_path / "tmp"
+    course.mkdir(), temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    made = {}
+    for owner in ("worker-dead", "worker-live"):
+        monkeypatch.setenv(OWNER_ENV, owner)
+        made[owner] = [Path(tempfile.mkdtemp(prefix=_scratch_prefix(".grading"), dir=course)),
+                       Path(tempfile.mkdtemp(prefix=_scratch_prefix("practicum-assignment")))]
+        (made[owner][0] / "course").mkdir()
+    (course / "source").mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (course / ".grading.worker-dead.link").symlink_to(outside)  # never followed, never removed
+
+    assert sorted(sweep_scratch([course], "worker-dead")) == sorted(made["worker-dead"])
+    assert not any(p.exists() for p in made["worker-dead"]) and all(p.is_dir() for p in made["worker-live"])
+    assert (course / "source").is_dir() and outside.is_dir()

@@ -74,12 +74,12 @@ def test_unreadable_dataset_folder_is_one_clear_line(tmp_path):
     assert "does not exist" in result.stderr
 
 
-def test_second_lab_on_the_same_state_is_refused(tmp_path):
-    datasets = tmp_path / "datasets"
-    datasets.mkdir()
-    lab = start_background_lab(tmp_path / "state", datasets)
-    try:
-        result = run_up(tmp_path, "--port", str(free_base_port()))
-        assert_one_clear_line(result, "a lab is already running")
-    finally:
-        lab.down()
+def test_second_lab_on_the_same_state_is_refused(shared_lab):
+    result = subprocess.run(
+        [PRACTICUM, "up", "--state-dir", str(shared_lab.state_dir), "--port", str(free_base_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert_one_clear_line(result, "a lab is already running")
+    assert shared_lab.cli("status", "--json").returncode == 0  # the running lab is untouched
