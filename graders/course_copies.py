@@ -45,8 +45,8 @@ def course_lock(course_root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def copy_for_grading(course_root: Path, assignment: str, into: Path) -> Path:
-    """A course folder at ``into`` that nbgrader can grade ``assignment`` in; returns it."""
+def copy_for_grading(course_root: Path, assignment: str, into: Path, student: str) -> Path:
+    """A course folder at ``into`` that nbgrader can grade ``student``'s ``assignment`` in; returns it."""
     into.mkdir(parents=True)
     with course_lock(course_root):
         shutil.copy2(course_root / CONFIG, into / CONFIG)
@@ -54,8 +54,7 @@ def copy_for_grading(course_root: Path, assignment: str, into: Path) -> Path:
             if (course_root / kind / assignment).is_dir():
                 shutil.copytree(course_root / kind / assignment, into / kind / assignment, symlinks=True)
         if (course_root / GRADEBOOK).exists():
-            with closing(_connect(course_root / GRADEBOOK)) as course, closing(_connect(into / GRADEBOOK)) as copy:
-                course.backup(copy)
+            _snapshot(course_root / GRADEBOOK, into / GRADEBOOK, student)
     return into
 
 
@@ -115,6 +114,40 @@ _DANGLING = (
     "SELECT count(*) FROM main.comment WHERE notebook_id IN (" + _NOTEBOOKS.format(db="main") + ") "
     "AND cell_id NOT IN (SELECT id FROM main.base_cell)",
 )
+
+
+# The tables that hold learners' submissions, each with the rows of one learner; every other table is copied whole.
+_OWN_ROWS = {
+    "submitted_assignment": "student_id = :student",
+    "submitted_notebook": "assignment_id IN (SELECT id FROM main.submitted_assignment WHERE student_id = :student)",
+    "grade": "notebook_id IN (SELECT id FROM main.submitted_notebook WHERE assignment_id IN "
+             "(SELECT id FROM main.submitted_assignment WHERE student_id = :student))",
+    "comment": "notebook_id IN (SELECT id FROM main.submitted_notebook WHERE assignment_id IN "
+               "(SELECT id FROM main.submitted_assignment WHERE student_id = :student))",
+}
+
+
+def _snapshot(course_db: Path, copy_db: Path, student: str) -> None:
+    """A copy of the gradebook's definitions and ``student``'s submissions, read in one transaction."""
+    with closing(_connect(course_db)) as connection:
+        schema = connection.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY type = 'table' DESC"
+        ).fetchall()
+        with closing(_connect(copy_db)) as copy:
+            for _, _, sql in schema:
+                copy.execute(sql)
+        connection.execute("ATTACH DATABASE ? AS snapshot", (str(copy_db),))
+        connection.execute("BEGIN")
+        try:
+            for kind, table, _ in schema:
+                if kind == "table":
+                    where = _OWN_ROWS.get(table, "1")
+                    connection.execute(f'INSERT INTO snapshot."{table}" SELECT * FROM main."{table}" WHERE {where}', {"student": student})
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
 
 
 def _merge_rows(copy_db: Path, course_db: Path, assignment: str, student: str) -> None:

@@ -90,7 +90,7 @@ def grade_assignment(settings: GradingSettings, item: GradableItem, learner: str
         (entry,) = entries
         # Inside the course folder: the copy is graded on the course's file system, with its owner.
         with tempfile.TemporaryDirectory(prefix=_scratch_prefix(".grading"), dir=course_root) as scratch:
-            copy = copy_for_grading(course_root, item.assignment, Path(scratch) / "course")
+            copy = copy_for_grading(course_root, item.assignment, Path(scratch) / "course", learner)
             outcome = autograde_submission(
                 copy, item.course_id or "", item.assignment, learner, nbgrader=settings.nbgrader,
                 env={**os.environ, **settings.nbgrader_env} if settings.nbgrader_env else None, submission=entry,

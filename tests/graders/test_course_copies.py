@@ -38,7 +38,7 @@ def course_here(collector_course, tmp_path):  # noqa: F811 (the imported fixture
 
 
 def grade_in_a_copy(course, learner: str, folder, scratch) -> float:
-    copy = copy_for_grading(course.root, ASSIGNMENT, scratch / learner)
+    copy = copy_for_grading(course.root, ASSIGNMENT, scratch / learner, learner)
     outcome = autograde_submission(copy, COURSE, ASSIGNMENT, learner, nbgrader=str(NBGRADER), env=nbgrader_env(), submission=folder)
     merge_graded(copy, course.root, ASSIGNMENT, learner, SUBMISSION_LIMITS)
     return outcome.score
@@ -70,6 +70,14 @@ def test_learners_graded_at_once_in_copies_each_get_their_own_grades_in_the_cour
     again = answered(course, "bo", RIGHT)
     assert grade_in_a_copy(course, "bo", again, tmp_path / "again") == graded["ada"]
     assert scores(course) == {"ada": graded["ada"], "bo": graded["ada"]}
+    # A grading's snapshot holds the course's definitions and that learner's submissions, no one else's.
+    snapshot = copy_for_grading(course.root, ASSIGNMENT, tmp_path / "snapshot", "ada")
+    with sqlite3.connect(snapshot / "gradebook.db") as copied, sqlite3.connect(course.root / "gradebook.db") as whole:
+        assert copied.execute("SELECT DISTINCT student_id FROM submitted_assignment").fetchall() == [("ada",)]
+        for table in ("student", "assignment", "notebook", "base_cell", "grade_cells"):
+            assert copied.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() == whole.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+        ada = "(SELECT sn.id FROM submitted_notebook sn JOIN submitted_assignment sa ON sa.id = sn.assignment_id WHERE sa.student_id = 'ada')"
+        assert copied.execute("SELECT count(*) FROM grade").fetchone() == whole.execute(f"SELECT count(*) FROM grade WHERE notebook_id IN {ada}").fetchone() > (0,)
     # nbgrader reads the merged gradebook as its own.
     listed = subprocess.run([str(NBGRADER), "db", "student", "list"], cwd=course.root, env=nbgrader_env(), capture_output=True, text=True)
     assert listed.returncode == 0 and "ada" in listed.stdout + listed.stderr and "bo" in listed.stdout + listed.stderr
@@ -78,7 +86,7 @@ def test_learners_graded_at_once_in_copies_each_get_their_own_grades_in_the_cour
 def test_a_merge_into_a_changed_assignment_is_refused_and_the_course_kept(course_here, tmp_path):
     course = course_here
     folder = answered(course, "ada", RIGHT)
-    copy = copy_for_grading(course.root, ASSIGNMENT, tmp_path / "copy")
+    copy = copy_for_grading(course.root, ASSIGNMENT, tmp_path / "copy", "ada")
     autograde_submission(copy, COURSE, ASSIGNMENT, "ada", nbgrader=str(NBGRADER), env=nbgrader_env(), submission=folder)
     with sqlite3.connect(course.root / "gradebook.db") as connection:  # as if the assignment was generated anew
         connection.execute("UPDATE base_cell SET id = id || 'x'")
@@ -101,7 +109,7 @@ HOSTILE = (
 def test_what_a_hostile_notebook_leaves_in_its_folder_never_reaches_the_course(course_here, tmp_path):
     course = course_here
     folder = answered(course, "ada", HOSTILE)
-    copy = copy_for_grading(course.root, ASSIGNMENT, tmp_path / "copy")
+    copy = copy_for_grading(course.root, ASSIGNMENT, tmp_path / "copy", "ada")
     autograde_submission(copy, COURSE, ASSIGNMENT, "ada", nbgrader=str(NBGRADER), env=nbgrader_env(), submission=folder)
     left = copy / "autograded" / "ada" / ASSIGNMENT
     assert (left / "trap").is_fifo() and (left / "leak").is_symlink()  # the kernel ran in that folder
