@@ -16,6 +16,7 @@ from sqlalchemy.exc import DataError
 from .audit import AuditBuffer
 from .auth import HubPeopleCache
 from .background import audit_round, delivery_round, every
+from .badge_credential import BadgeIssuer
 from .body_limit import BodyLimitMiddleware
 from .db.engine import Database
 from .db.loop_reader import loop_reader_for
@@ -26,6 +27,7 @@ from .oauth import BrowserLoginRequired, OAuthStateStore, handle_browser_login_r
 from .pages.mounting import install_pages
 from .routers import (
     audit_log,
+    badges,
     capabilities,
     course_reports,
     courses,
@@ -59,6 +61,7 @@ ROUTERS = (
     profiles.router, results.router, health.router, me.router, oauth_callback.router, organisations.router,
     people.router, courses.router, enrollments.router, progress.router, capabilities.router,
     learning_paths.router, course_reports.router, hr.router, webhooks.router, xapi.router, tokens.router, audit_log.router, scim.router,
+    badges.router,
 )
 
 
@@ -84,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.migrate_on_startup:
             await run_in_threadpool(upgrade_database, settings.database_url)
         db = Database(settings.database_url)
+        app.state.badge_issuer = await run_in_threadpool(BadgeIssuer.from_settings, settings)
         reader = loop_reader_for(db.engine)
         await reader.open()
         audit = AuditBuffer()

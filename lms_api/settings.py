@@ -6,7 +6,10 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
+
+from sqlalchemy import make_url
 
 DEFAULT_DATABASE_URL = "sqlite:///practicum_lms.sqlite"
 
@@ -55,12 +58,42 @@ class Settings:
     lrs_url: str = ""
     lrs_username: str = ""
     lrs_password: str = field(default="", repr=False)
+    # Where the LMS keeps its own files (the badge issuer key); "" = the SQLite database's folder, else
+    # ~/.practicum/lms (at scale, mount the key from a secret and name it in badge_key_file).
+    state_dir: str = ""
+    badge_key_file: str = ""  # "" = <state_dir>/lms_badge_issuer_ed25519.pem
+    badge_issuer_name: str = "Practicum"
+    # Reminders: the scheduler's round (0 turns it off), what counts as inactive and due soon, quiet hours
+    # (local hours of `quiet_timezone`, or of a person's own time zone; start == end: none) and the digest day.
+    reminder_interval_seconds: float = 900.0
+    reminder_inactive_days: int = 14
+    reminder_due_soon_days: int = 2
+    quiet_start_hour: int = 21
+    quiet_end_hour: int = 7
+    quiet_timezone: str = "UTC"
+    digest_weekday: int = 0  # Monday
+    # E-mail over SMTP ("" host: no e-mail). smtp_tls: none | starttls | ssl.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "practicum-lms@localhost"
+    smtp_tls: str = "none"
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_timeout_seconds: float = 10.0
+    # Retention, applied by the scheduler: audit entries and finished webhook deliveries older than this
+    # many days are deleted (0 keeps them forever).
+    audit_retention_days: int = 365
+    delivery_retention_days: int = 90
 
     def __post_init__(self) -> None:
         prefix = _as_path_prefix(self.service_prefix)
         object.__setattr__(self, "service_prefix", prefix)
         if not self.oauth_callback_url:
             object.__setattr__(self, "oauth_callback_url", f"{prefix}oauth_callback")
+        if self.smtp_tls not in ("none", "starttls", "ssl"):
+            raise ValueError(f"smtp_tls must be none, starttls or ssl, not {self.smtp_tls!r}")
+        if not (0 <= self.quiet_start_hour <= 23 and 0 <= self.quiet_end_hour <= 23):
+            raise ValueError("quiet hours are hours of the day, 0..23")
         if not self.access_scopes:
             default_scopes = {"access:services", f"access:services!service={self.service_name}"}
             object.__setattr__(self, "access_scopes", frozenset(default_scopes))
@@ -85,6 +118,19 @@ class Settings:
     @property
     def oauth_token_url(self) -> str:
         return self.hub_api_url.rstrip("/") + "/oauth2/token"
+
+    @property
+    def state_path(self) -> Path:
+        if self.state_dir:
+            return Path(self.state_dir)
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return Path(url.database).resolve().parent
+        return Path.home() / ".practicum" / "lms"
+
+    @property
+    def badge_key_path(self) -> Path:
+        return Path(self.badge_key_file) if self.badge_key_file else self.state_path / "lms_badge_issuer_ed25519.pem"
 
     @property
     def cookie_name(self) -> str:
@@ -122,4 +168,28 @@ def get_settings(env: Mapping[str, str] | None = None) -> Settings:
         lrs_url=env.get("PRACTICUM_LMS_LRS_URL", ""),
         lrs_username=env.get("PRACTICUM_LMS_LRS_USERNAME", ""),
         lrs_password=env.get("PRACTICUM_LMS_LRS_PASSWORD", ""),
+        **_optional(env),
     )
+
+
+# Settings read from PRACTICUM_LMS_<NAME> when set (the field's type converts them).
+_OPTIONAL = (
+    "state_dir", "badge_key_file", "badge_issuer_name", "reminder_interval_seconds", "reminder_inactive_days",
+    "reminder_due_soon_days", "quiet_start_hour", "quiet_end_hour", "quiet_timezone", "digest_weekday", "smtp_host",
+    "smtp_port", "smtp_from", "smtp_tls", "smtp_username", "smtp_password", "smtp_timeout_seconds",
+    "audit_retention_days", "delivery_retention_days",
+)
+
+
+def _optional(env: Mapping[str, str]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for name in _OPTIONAL:
+        raw = env.get(f"PRACTICUM_LMS_{name.upper()}")
+        if raw is None or raw == "":
+            continue
+        kind = type(getattr(Settings, name))
+        try:
+            values[name] = kind(raw)
+        except ValueError as exc:
+            raise ValueError(f"PRACTICUM_LMS_{name.upper()}={raw!r} is not a valid {kind.__name__}") from exc
+    return values

@@ -269,3 +269,64 @@ class WebhookDelivery(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(String(500))
     duration_ms: Mapped[float] = mapped_column(Float)
+
+
+# --- revision 0004: reminders, notices, badges ---------------------------------------------------
+
+
+class ReminderPreference(Base):
+    """A person's choices about reminders; no row means the defaults (everything on, the lab's quiet hours)."""
+
+    __tablename__ = "reminder_preferences"
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    email: Mapped[bool] = mapped_column(Boolean, default=True)
+    in_app: Mapped[bool] = mapped_column(Boolean, default=True)
+    quiet_start_hour: Mapped[int | None] = mapped_column(Integer)  # local hour 0..23; both None: the lab default
+    quiet_end_hour: Mapped[int | None] = mapped_column(Integer)
+    timezone: Mapped[str | None] = mapped_column(String(64))  # IANA name
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Reminder(Base):
+    """One reminder on one channel, keyed before it is sent: the key is the duplicate guard."""
+
+    __tablename__ = "reminders"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # overdue | due_soon | inactive | digest
+    channel: Mapped[str] = mapped_column(String(20))  # in_app | email | webhook
+    status: Mapped[str] = mapped_column(String(20))  # claimed | sent | failed | interrupted | skipped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+
+class Notice(Base):
+    """An in-app notice, shown on the person's page until read."""
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Badge(Base):
+    """An Open Badges 3.0 credential issued for a passed project (the signed VC-JWT as issued)."""
+
+    __tablename__ = "badges"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the credential's urn:uuid
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id", ondelete="CASCADE"), unique=True)
+    item_id: Mapped[str] = mapped_column(String(200))
+    key_id: Mapped[str] = mapped_column(String(100))
+    credential: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revocation_reason: Mapped[str | None] = mapped_column(String(500))

@@ -34,7 +34,8 @@ async def post_result(result: GradeResult, principal: PrincipalDep, request: Req
     state = request.app.state
     settings: Settings = state.settings
     public, created = await run_in_threadpool(
-        svc.post_result, state.database, result=result, principal=principal, mlflow_url=settings.mlflow_public_url
+        svc.post_result, state.database, result=result, principal=principal, mlflow_url=settings.mlflow_public_url,
+        issuer=state.badge_issuer,
     )
     return Response(
         public.model_dump_json(), media_type="application/json",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from practicum.contracts.grade_result import GradeResult
 
 from ..audit import change_entry
+from ..badge_credential import BadgeIssuer, PassedProject
 from ..db.engine import Database
 from ..db.prepared import DriverCursor, ReadQuery, WriteStatement
 from ..db.tables import (
@@ -38,6 +39,7 @@ from ..schemas.common import ensure_storable, is_safe_link
 from ..schemas.people import PersonRoleName
 from ..schemas.results import ResultPublic
 from ..schemas.webhooks import EventType
+from .badges import issue_badge, new_badge_id
 from .profiles import evidence_changes, mlflow_run_url, profile_changed_data
 from .webhooks import ACTIVE_HOOKS, outbox_rows
 
@@ -55,8 +57,8 @@ _changes = ProfileChange.__table__
 
 _EXISTING = ReadQuery(select(Result.id, Result.body_sha256).where(Result.submission_id == bindparam("submission_id")))
 _ITEM = ReadQuery(
-    select(CatalogItem.kind, CatalogItem.course_id, CatalogItem.level, CatalogItem.attempt_limit, ItemWeight.dimension,
-           ItemWeight.weight)
+    select(CatalogItem.kind, CatalogItem.course_id, CatalogItem.level, CatalogItem.attempt_limit, CatalogItem.title,
+           CatalogItem.description, ItemWeight.dimension, ItemWeight.weight)
     .outerjoin(ItemWeight, ItemWeight.item_id == CatalogItem.id)
     .where(CatalogItem.id == bindparam("item_id"))
 )
@@ -122,13 +124,14 @@ def _upsert_value(dialect: str) -> WriteStatement:
 
 
 def post_result(
-    db: Database, *, result: GradeResult, principal: Principal, mlflow_url: str = ""
+    db: Database, *, result: GradeResult, principal: Principal, mlflow_url: str = "", issuer: BadgeIssuer | None = None
 ) -> tuple[ResultPublic, bool]:
     """Store `result` unless its submission id is known; returns (the stored result, created).
 
     One transaction of Core statements compiled once and run on the driver's cursor (an ORM unit of
     work cost several times more on this path): the result, its progress events, the evidence, the
-    profile changes, the outbox rows and the audit entry. Idempotent under concurrency: the unique
+    profile changes, the outbox rows, the Open Badge of a first pass of a project (signed by `issuer`) and
+    the audit entry. Idempotent under concurrency: the unique
     submission id decides the one winner (INSERT ... ON CONFLICT DO NOTHING: a loser's insert returns
     no row); the losers roll back and find the winner's row. The same id with a different body is a 409.
     """
@@ -152,7 +155,7 @@ def post_result(
                     existing_id = existing[0][0]
                 else:
                     public = _record(cursor, result=result, digest=digest, principal=principal, now=utcnow(),
-                                     mlflow_url=mlflow_url)
+                                     mlflow_url=mlflow_url, issuer=issuer)
                     if public is not None:
                         conn.commit()
                         return public, True
@@ -181,14 +184,15 @@ def _person(cursor: DriverCursor, name: str, now: datetime) -> dict[str, Any]:
 
 
 def _record(
-    cursor: DriverCursor, *, result: GradeResult, digest: str, principal: Principal, now: datetime, mlflow_url: str
+    cursor: DriverCursor, *, result: GradeResult, digest: str, principal: Principal, now: datetime, mlflow_url: str,
+    issuer: BadgeIssuer | None = None,
 ) -> ResultPublic | None:
     """Write everything a new result causes; None when another transaction stored the submission first."""
     dialect = cursor.dialect.name
     item_rows = cursor.rows(_ITEM, item_id=result.item_id)
     if not item_rows:
         raise ApiError(422, "unknown_item", f"No catalog item {result.item_id!r}; sync the catalog first.")
-    kind, course_id, level, attempt_limit = item_rows[0][:4]
+    kind, course_id, level, attempt_limit, title, description = item_rows[0][:6]
     weights = {dimension: weight for *_, dimension, weight in item_rows if dimension is not None}
     if kind != result.kind.value:
         raise ApiError(422, "item_kind_mismatch", f"{result.item_id!r} is a {kind}, not a {result.kind.value}.")
@@ -260,6 +264,14 @@ def _record(
         outbox += outbox_rows(hooks, organisation_id=organisation_id, event_type=EventType.RESULT_RECORDED.value,
                               data=data, now=now)
     cursor.write_many(_INSERT_OUTBOX, outbox)
+    run_url = mlflow_run_url(mlflow_url, result.mlflow_run_id) if result.mlflow_run_id else None
+    if first_pass and kind == "project" and issuer is not None:
+        issue_badge(cursor, issuer, person_id=person_id, passed=PassedProject(
+            badge_id=new_badge_id(), learner=person["name"], item_id=result.item_id, title=title,
+            description=description, result_id=result_id, attempt=attempts + 1, score=result.score,
+            targets=stored["targets"], mlflow_run_id=result.mlflow_run_id, mlflow_run_url=run_url,
+            dataset_version=result.dataset_version, issued_at=now,
+        ))
     cursor.write(
         _INSERT_AUDIT, change_entry(principal, "create", "result", result_id, f"submission {result.submission_id[:200]}")
     )
@@ -267,7 +279,7 @@ def _record(
     public.update({key: _as_utc(stored[key]) for key in ("started_at", "finished_at", "received_at")})
     return ResultPublic(
         id=result_id, learner=person["name"], profile_changes=len(changes),
-        mlflow_run_url=mlflow_run_url(mlflow_url, result.mlflow_run_id) if result.mlflow_run_id else None, **public,
+        mlflow_run_url=run_url, **public,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -159,7 +160,11 @@ def make_lms(db_url: str, hub: FakeHub, **settings: Any) -> Iterator[Lms]:
     # The database is migrated already (copied from a migrated template); startup migration has its own test.
     values: dict[str, Any] = {
         "database_url": db_url, "webhook_interval_seconds": 0, "audit_flush_seconds": 0.2, "migrate_on_startup": False,
+        "reminder_interval_seconds": 0,
     }
+    made_state = "state_dir" not in settings
+    if made_state:
+        values["state_dir"] = tempfile.mkdtemp(prefix="lms-state-")
     values.update(settings)
     app = create_app(lms_settings_for(hub, **values))
     db = Database(db_url)
@@ -171,6 +176,8 @@ def make_lms(db_url: str, hub: FakeHub, **settings: Any) -> Iterator[Lms]:
             yield Lms(client=client, hub=hub, db=db, admin_token=admin_token)
     finally:
         db.dispose()
+        if made_state:
+            shutil.rmtree(values["state_dir"], ignore_errors=True)
 
 
 @pytest.fixture

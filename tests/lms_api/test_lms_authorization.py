@@ -55,7 +55,7 @@ CASES: list[tuple[str, str, str, Any, Any]] = [
     # people/{id} and everything under it
     *[(who, "GET", f"people/{pid}{sub}", None, verdict)
       for sub in ("", "/enrollments", "/results", "/progress-events", "/progress", "/profile", "/profile/history",
-                  "/learning-path", "/xapi/statements")
+                  "/learning-path", "/xapi/statements", "/badges")
       for who, pid, verdict in (
           ("alice", A, OK), ("alice", B, DENIED), ("hr_x", A, OK), ("hr_x", B, DENIED),
           ("carol", A, OK), ("carol", B, DENIED), ("revoked", A, UNAUTHENTICATED), ("bob", A, DENIED),
@@ -82,7 +82,7 @@ CASES: list[tuple[str, str, str, Any, Any]] = [
     # (6) the grader's results:write posts results and events and reads nothing about people
     *[("grader", "GET", f"people/{A}{sub}", None, DENIED)
       for sub in ("", "/enrollments", "/results", "/progress-events", "/progress", "/profile", "/profile/history",
-                  "/learning-path", "/xapi/statements")],
+                  "/learning-path", "/xapi/statements", "/badges")],
     ("grader", "GET", "people", None, DENIED),
     ("grader", "GET", "results/{resultA}", None, DENIED),
     ("grader", "GET", "xapi/statements", None, DENIED),
@@ -202,6 +202,17 @@ CASES: list[tuple[str, str, str, Any, Any]] = [
       for url in INTERNAL_URLS for who, extra in (("hr_x_write", {}), ("admin", {"organisation_id": "{orgX}"}))],
     ("hr_x_write", "POST", "webhooks", {"url": PUBLIC_HOOK}, OK),
     ("alice", "DELETE", "webhooks/{hookX}", None, DENIED),
+    # Open Badges: a badge is read as its owner is; only admins revoke
+    *[(who, "GET", f"badges/{badge}", None, verdict)
+      for who, badge, verdict in (
+          ("alice", "{badgeA}", OK), ("alice", "{badgeB}", DENIED), ("hr_x", "{badgeA}", OK),
+          ("hr_x", "{badgeB}", DENIED), ("carol", "{badgeA}", OK), ("carol", "{badgeB}", DENIED),
+          ("grader", "{badgeA}", DENIED), ("scim_x", "{badgeA}", DENIED), ("revoked", "{badgeA}", UNAUTHENTICATED),
+          ("alice", "00000000-0000-4000-8000-000000000000", DENIED), ("alice", "not-a-uuid", INVALID),
+      )],
+    *[(who, "POST", "badges/{badgeA}/revoke", {"reason": "x"}, DENIED) for who in ("alice", "hr_x_write", "carol", "grader")],
+    ("admin", "POST", "badges/{badgeA}/revoke", {"reason": "x" * 501}, INVALID),
+    ("admin", "POST", "badges/{badgeA}/revoke", {"reason": "r", "revoked_at": "2020-01-01T00:00:00Z"}, INVALID),
     # tokens
     ("alice", "DELETE", "tokens/{tokenY}", None, DENIED),
     ("hr_x_write", "DELETE", "tokens/{tokenY}", None, DENIED),
@@ -256,6 +267,8 @@ def build_world(lms: Lms) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     ids["teamY"] = lms.ok(lms.post(f"organisations/{org_y}/teams", lms.admin, {"name": "y-team"}), 201)["id"]
     ids["resultA"] = lms.ok(lms.post("results", headers["grader"], grade_result("ra", "alice")), 201)["id"]
     ids["resultB"] = lms.ok(lms.post("results", headers["grader"], grade_result("rb", "bob")), 201)["id"]
+    for key, pid in (("badgeA", ids["A"]), ("badgeB", ids["B"])):
+        ids[key] = lms.ok(lms.get(f"people/{pid}/badges", lms.admin))[0]["id"]
     ids["enrollB"] = lms.ok(lms.post("courses/clinical_ai_projects/enrollments", lms.admin, {"person_id": ids["B"]}),
                             201)["id"]
     for org, key in ((org_x, "hookX"), (org_y, "hookY")):

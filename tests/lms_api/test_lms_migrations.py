@@ -18,7 +18,7 @@ BACKENDS = pytest.mark.parametrize("empty_db_url", ["sqlite", "postgresql"], ind
 def test_empty_database_to_head_matches_the_models(empty_db_url: str) -> None:
     assert current_revision(empty_db_url) is None
     upgrade_database(empty_db_url)
-    assert current_revision(empty_db_url) == head_revision() == "0003_role_sources"
+    assert current_revision(empty_db_url) == head_revision() == "0004_reminders_badges"
     engine = make_engine(empty_db_url)
     try:
         with engine.connect() as connection:
