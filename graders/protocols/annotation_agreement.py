@@ -39,6 +39,7 @@ else is a ``TableError`` naming the line.
 from __future__ import annotations
 
 import math
+import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -117,10 +118,11 @@ def score_annotations(
     mark_scan = encode_scans(scans, marks["seriesuid"].tolist()) if len(marks) else np.zeros(0, dtype=np.int64)
     mark_xyz = _xyz(marks)
     found = CandidateSet.from_arrays(mark_scan, mark_xyz, np.ones(len(marks)))
-    m = match_candidates(found, nodules, ignored, n_scans=len(scans), max_candidates_per_scan=MAX_MARKS_PER_SCAN)
+    with np.errstate(over="ignore", invalid="ignore"):  # a mark 1e300 mm away is far, not an error
+        m = match_candidates(found, nodules, ignored, n_scans=len(scans), max_candidates_per_scan=MAX_MARKS_PER_SCAN)
+        bias, abs_error = _diameter_agreement(marks, mark_scan, mark_xyz, nodules)
     n_matched, n_false = m.n_detected, m.n_false_positives
     n_missed = m.n_nodules - n_matched
-    bias, abs_error = _diameter_agreement(marks, mark_scan, mark_xyz, reference, nodules)
     denominator = 2 * n_matched + n_false + n_missed
     return AnnotationAgreement(
         n_scans=len(scans),
@@ -154,12 +156,12 @@ def read_marks(path: Path, *, seriesuids: Sequence[str], public_dir: Path | None
     """A learner's LUNA16 annotations file, checked: regular file, bounded, well-formed, on the named
     scans (inside their volumes when ``public_dir`` is given), sane diameters, not too many marks."""
     source = str(path)
+    if not os.path.lexists(path):
+        raise TableError(source, "no such file; export the marks with the annotation tool first")
     try:
         data = read_bounded(path, MAX_FILE_BYTES)
     except UnsafeFile as error:
-        raise TableError(source, f"{error}; export the marks with the annotation tool") from None
-    except FileNotFoundError:
-        raise TableError(source, "no such file; export the marks with the annotation tool first") from None
+        raise TableError(source, f"{str(error).removeprefix(source).strip()}; export the marks with the annotation tool") from None
     with tempfile.TemporaryDirectory(prefix="annotation-grading-") as folder:
         copy = Path(folder) / "annotations.csv"
         copy.write_bytes(data)
@@ -193,7 +195,7 @@ def _xyz(table: pd.DataFrame) -> np.ndarray:
 
 
 def _diameter_agreement(
-    marks: pd.DataFrame, mark_scan: np.ndarray, mark_xyz: np.ndarray, reference: pd.DataFrame, nodules: FindingSet
+    marks: pd.DataFrame, mark_scan: np.ndarray, mark_xyz: np.ndarray, nodules: FindingSet
 ) -> tuple[float, float]:
     """Mean (learner - reference) diameter and mean absolute difference over matched pairs: each hit
     nodule with the hitting mark nearest its centre (hits by ``hit_matrix``, the LUNA16 rule)."""
@@ -208,8 +210,7 @@ def _diameter_agreement(
         if not on_scan.size:
             continue
         hits = hit_matrix(mark_xyz[on_scan], nodules.xyz[here], reference_diameter[here])  # (marks, nodules)
-        with np.errstate(over="ignore", invalid="ignore"):
-            distance = np.sum((mark_xyz[on_scan][:, None, :] - nodules.xyz[here][None, :, :]) ** 2, axis=2)
+        distance = np.sum((mark_xyz[on_scan][:, None, :] - nodules.xyz[here][None, :, :]) ** 2, axis=2)
         distance = np.where(hits, distance, np.inf)
         for n in np.flatnonzero(hits.any(axis=0)):
             nearest = on_scan[int(np.argmin(distance[:, n]))]
