@@ -125,7 +125,41 @@ class AnnotationSession:
             raise
         return target
 
+    def load_luna16_csv(self, path: str | Path) -> int:
+        """Add the marks of an exported file (a saved reading, resumed); each is checked as if placed
+        again. All or nothing: on an error no mark of the file is kept. Returns how many were added."""
+        source = Path(path)
+        try:
+            text = source.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise AnnotationError(f"{source}: cannot be read ({error})") from None
+        rows = list(csv.reader(io.StringIO(text)))
+        if not rows or [cell.strip() for cell in rows[0]] != list(ANNOTATION_COLUMNS):
+            raise AnnotationError(f"{source}: the first line must be {','.join(ANNOTATION_COLUMNS)}")
+        kept = list(self._marks)
+        try:
+            for number, row in enumerate(rows[1:], start=2):
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) != len(ANNOTATION_COLUMNS):
+                    raise AnnotationError(f"{source}, line {number}: {len(row)} fields, expected {len(ANNOTATION_COLUMNS)}")
+                uid, *numbers = (cell.strip() for cell in row)
+                try:
+                    x, y, z, diameter = (float(v) for v in numbers)
+                except ValueError:
+                    raise AnnotationError(f"{source}, line {number}: coordinates and diameter must be numbers") from None
+                try:
+                    self.add_world_mark(uid, (x, y, z), diameter)
+                except AnnotationError as error:
+                    raise AnnotationError(f"{source}, line {number}: {error}") from None
+        except AnnotationError:
+            self._marks = kept
+            raise
+        return len(self._marks) - len(kept)
+
     def _add(self, mark: Mark) -> Mark:
+        # Kept at the export's precision (0.1 micrometre), so a reloaded file gives the same marks.
+        mark = Mark(mark.seriesuid, *(round(v, 4) for v in (mark.x, mark.y, mark.z, mark.diameter_mm)))
         self._marks.append(mark)
         return mark
 

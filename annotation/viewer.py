@@ -4,6 +4,10 @@ Place a mark by choosing the slice (slider), the row and column (fields; a cross
 the diameter, then *Add mark*. Marks are listed (select one and *Remove*), drawn where they cut the
 slice, and exported with *Export LUNA16 CSV* (or :meth:`AnnotationViewer.export_luna16_csv`).
 Errors are shown under the buttons; nothing is lost when an action is refused.
+
+With ``marks_file`` the reading survives the kernel: marks already in that file are loaded when the
+viewer opens and the file is rewritten after every added or removed mark. nbgrader re-executes a
+submitted notebook, so this is also how the marks reach the autograded run.
 """
 
 from __future__ import annotations
@@ -25,9 +29,19 @@ DEFAULT_DIAMETER_MM = 6.0
 class AnnotationViewer:
     """Widgets over scans and a session; ``display(viewer)`` (or leave it last in a cell) shows it."""
 
-    def __init__(self, scans: Mapping[str, Scan], session: AnnotationSession | None = None, *, scale: int = 3) -> None:
+    def __init__(
+        self,
+        scans: Mapping[str, Scan],
+        session: AnnotationSession | None = None,
+        *,
+        marks_file: str | Path | None = None,
+        scale: int = 3,
+    ) -> None:
         self.scans = dict(scans)
         self.session = session or AnnotationSession({uid: s.geometry for uid, s in self.scans.items()})
+        self.marks_file = Path(marks_file) if marks_file is not None else None
+        if self.marks_file is not None and self.marks_file.exists():
+            self.session.load_luna16_csv(self.marks_file)
         self.scale = scale
         first = next(iter(self.scans.values()))
         n_slices, n_rows, n_cols = first.hu.shape
@@ -70,8 +84,8 @@ class AnnotationViewer:
         self._refresh()
 
     @classmethod
-    def for_practice(cls, data_dir: str | Path) -> AnnotationViewer:
-        return cls(load_scans(data_dir))
+    def for_practice(cls, data_dir: str | Path, *, marks_file: str | Path | None = None) -> AnnotationViewer:
+        return cls(load_scans(data_dir), marks_file=marks_file)
 
     # --- what the notebook calls ---------------------------------------------------------
 
@@ -97,14 +111,14 @@ class AnnotationViewer:
             mark = self.session.add_voxel_mark(self.scan.value, (self.slice.value, self.row.value, self.column.value), self.diameter.value)
         except AnnotationError as error:
             return self._say(str(error), error=True)
-        self._say(f"added {mark.describe()}")
+        self._say(f"added {mark.describe()}" + self._autosave())
         self._refresh()
 
     def _on_remove(self, _button) -> None:
         if self.marks.value is None:
             return self._say("select a mark in the list first", error=True)
         mark = self.session.remove(int(self.marks.value))
-        self._say(f"removed {mark.describe()}")
+        self._say(f"removed {mark.describe()}" + self._autosave())
         self._refresh()
 
     def _on_export(self, _button) -> None:
@@ -113,6 +127,15 @@ class AnnotationViewer:
         except (AnnotationError, OSError) as error:
             return self._say(f"not exported: {error}", error=True)
         self._say(f"exported {len(self.session.marks)} marks to {path}")
+
+    def _autosave(self) -> str:
+        if self.marks_file is None:
+            return ""
+        try:
+            self.session.export_luna16_csv(self.marks_file)
+        except (AnnotationError, OSError) as error:
+            return f" (not saved to {self.marks_file}: {error})"
+        return f" (saved to {self.marks_file})"
 
     # --- drawing -------------------------------------------------------------------------
 
@@ -143,9 +166,10 @@ class AnnotationViewer:
         self.status.value = f'<span style="color:{colour}">{_escape(text)}</span>'
 
 
-def open_practice_viewer(data_dir: str | Path) -> AnnotationViewer:
-    """The viewer on the practice scans of the public CT dataset under ``data_dir``."""
-    return AnnotationViewer.for_practice(data_dir)
+def open_practice_viewer(data_dir: str | Path, *, marks_file: str | Path | None = "annotations.csv") -> AnnotationViewer:
+    """The viewer on the practice scans of the public CT dataset under ``data_dir``, keeping its marks
+    in ``marks_file`` (loaded if present, rewritten after every change; None: in memory only)."""
+    return AnnotationViewer.for_practice(data_dir, marks_file=marks_file)
 
 
 def _escape(text: str) -> str:

@@ -172,3 +172,30 @@ def test_window_preset_maps_its_range_onto_grey_levels():
     assert (lung.lower, lung.upper) == (-1350, 150)
     grey = lung.apply(np.array([-2000.0, -1350.0, -600.0, 150.0, 3000.0]))
     assert grey.tolist() == [0, 0, 128, 255, 255]
+
+
+def test_marks_survive_the_kernel_through_the_marks_file(scans, tmp_path):
+    """nbgrader re-executes a submission: the viewer reopened on the saved file has the same marks."""
+    marks_file = tmp_path / "annotations.csv"
+    first = AnnotationViewer(scans, marks_file=marks_file)
+    uid = next(iter(scans))
+    _place(first, uid, (20, 40, 50), 7.0)
+    _place(first, uid, (30, 60, 70), 5.0)
+    first.marks.value = 0
+    first.remove.click()
+    assert "saved to" in first.status.value
+    again = AnnotationViewer(scans, marks_file=marks_file)
+    assert again.session.marks == first.session.marks and len(again.marks.options) == 1
+
+
+def test_a_damaged_marks_file_is_refused_whole(scans, tmp_path):
+    uid = next(iter(scans))
+    damaged = tmp_path / "annotations.csv"
+    damaged.write_text("seriesuid,coordX,coordY,coordZ,diameter_mm\n" f"{uid},0,0,0,5\n" f"{uid},1e9,0,0,5\n")
+    session = AnnotationSession({u: s.geometry for u, s in scans.items()})
+    with pytest.raises(AnnotationError, match="line 2|line 3"):
+        session.load_luna16_csv(damaged)
+    assert session.marks == ()
+    damaged.write_text("x,y\n")
+    with pytest.raises(AnnotationError, match="first line must be"):
+        session.load_luna16_csv(damaged)
