@@ -27,7 +27,7 @@ from .outbound import check_registration
 from .schemas.organisations import OrganisationCreate
 from .schemas.people import PersonCreate, PersonUpdate
 from .schemas.profiles import InterviewImport
-from .schemas.webhooks import WebhookCreate
+from .schemas.webhooks import EventType, WebhookCreate
 from .services import catalog, organisations, people, tokens, webhooks
 from .services.evidence import import_interview
 from .settings import get_settings
@@ -228,7 +228,7 @@ def add_lms_commands(subparsers: argparse._SubParsersAction) -> None:  # type: i
     p = command(hook, "add", "subscribe a URL to an organisation's events (prints the signing secret)", _webhook_add)
     p.add_argument("organisation", help="organisation slug")
     p.add_argument("url")
-    p.add_argument("--event", action="append", choices=["profile.changed", "result.recorded"])
+    p.add_argument("--event", action="append", choices=[e.value for e in EventType])
 
     outbox = group("outbox", "the webhook outbox")
     command(outbox, "deliver", "deliver due webhook events now", _outbox_deliver)

@@ -41,6 +41,7 @@ from .routers import (
     people,
     profiles,
     progress,
+    reminders,
     results,
     scim,
     tokens,
@@ -48,6 +49,7 @@ from .routers import (
     xapi,
 )
 from .routers.health import package_version
+from .scheduled import scheduled_round
 from .services.profile_reads import RenderedChanges
 from .services.webhooks import RetryPolicy
 from .settings import Settings, get_settings
@@ -61,7 +63,7 @@ ROUTERS = (
     profiles.router, results.router, health.router, me.router, oauth_callback.router, organisations.router,
     people.router, courses.router, enrollments.router, progress.router, capabilities.router,
     learning_paths.router, course_reports.router, hr.router, webhooks.router, xapi.router, tokens.router, audit_log.router, scim.router,
-    badges.router,
+    badges.router, reminders.router,
 )
 
 
@@ -108,6 +110,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.webhook_interval_seconds > 0:
                 tasks.append(asyncio.create_task(every(
                     settings.webhook_interval_seconds, lambda: delivery_round(db, webhook_http, policy, settings.webhook_allowed_hosts), "webhooks"
+                )))
+            if settings.reminder_interval_seconds > 0:
+                tasks.append(asyncio.create_task(every(
+                    settings.reminder_interval_seconds, lambda: scheduled_round(db, settings), "reminders"
                 )))
             try:
                 yield

@@ -13,11 +13,14 @@ from ..routers.profiles import read_profile_history
 from ..routers.progress import read_person_progress
 from ..routers.results import list_person_results
 from ..schemas.progress import ItemStatus
+from ..services.notices import notice_public
+from ..services.notices import notices as notice_rows
 from ..settings import Settings
 from . import charts
 from .navigation import navigation
 
 RESULTS_SHOWN = 50
+NOTICES_SHOWN = 20
 HISTORY_SHOWN = 500
 
 
@@ -38,6 +41,9 @@ def person_context(
                 limit=RESULTS_SHOWN, offset=results.total - RESULTS_SHOWN,
             )
         path = read_learning_path(person_id=person_id, principal=principal, session=session, audit=audit, limit=5)
+        own = principal.person_id == person_id
+        notices, _ = (notice_rows(session, person_id=person_id, unread_only=True, limit=NOTICES_SHOWN, offset=0)
+                      if own else ([], 0))
         changes = read_profile_history(
             person_id=person_id, principal=principal, session=session, settings=settings, audit=audit,
             dimension=None, limit=HISTORY_SHOWN, offset=0,
@@ -50,7 +56,8 @@ def person_context(
     return {
         "title": f"{progress.person}: learning record",
         "nav": nav,
-        "own_page": principal.person_id == person_id,
+        "own_page": own,
+        "notices": [notice_public(n) for n in notices],
         "person": progress.person,
         "person_id": person_id,
         "profile": profile,

@@ -17,7 +17,9 @@ from ..auth import Credentials, get_principal
 from ..errors import ApiError
 from ..routers.params import CourseId, PersonId
 from ..routers.profiles import links_base
+from ..routers.reminders import read_notices
 from ..schemas.common import MAX_ID
+from ..schemas.reminders import NoticesRead
 from ..services import profile_reads
 from ..settings import Settings
 from .cohort_view import cohort_context
@@ -69,6 +71,24 @@ async def person_page(person_id: PersonId, request: Request) -> HTMLResponse:
         person_context, state.database, principal, person_id, json.loads(body), settings, state.audit
     )
     return render(request, "person.html", context)
+
+
+@router.post("/pages/people/{person_id}/notices/read")
+async def read_notices_form(person_id: PersonId, request: Request) -> Response:
+    """The notices' form: checked for its XSRF token; only the person's own notices are marked read."""
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise ApiError(413, "form_too_large", "This form is too large.")
+    check_form(request, dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)))
+    principal = await get_principal(request)
+    state = request.app.state
+
+    def mark() -> None:
+        with state.database.write() as session:
+            read_notices(person_id=person_id, data=NoticesRead(all=True), principal=principal, session=session)
+
+    await run_in_threadpool(mark)
+    return RedirectResponse(f"{state.settings.service_prefix}pages/people/{person_id}", status_code=303)
 
 
 @router.get("/pages/courses/{course_id}")

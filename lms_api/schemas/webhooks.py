@@ -12,6 +12,7 @@ from .common import MAX_ID, InputModel, Text, Timestamp
 class EventType(StrEnum):
     PROFILE_CHANGED = "profile.changed"
     RESULT_RECORDED = "result.recorded"
+    PROGRESS_OVERDUE = "progress.overdue"
 
 
 class WebhookBase(InputModel):

@@ -205,3 +205,43 @@ def passed_items(session: Session, *, person_id: int) -> set[str]:
     return set(session.scalars(
         select(Result.item_id).where(Result.person_id == person_id, Result.passed.is_(True)).distinct()
     ))
+
+
+@dataclass(frozen=True)
+class LearnerItems:
+    """One active learner of a course, as the reminders see them."""
+
+    person_id: int
+    name: str
+    email: str | None
+    organisation_id: int | None
+    enrolled_at: datetime
+    status: dict[str, ItemStatus]  # item id -> status
+    last_activity_at: datetime | None
+
+
+def course_learner_items(session: Session, *, course_id: str) -> tuple[list[CatalogItem], list[LearnerItems]]:
+    """The course's items, and each active enrolled learner's status per item (one aggregate query)."""
+    enrolled = (
+        select(Enrollment.person_id)
+        .join(Person, Person.id == Enrollment.person_id)
+        .where(Enrollment.course_id == course_id, Enrollment.role == "learner", Person.active.is_(True))
+    )
+    learners = session.connection().execute(
+        select(Person.id, Person.name, Person.email, Person.organisation_id, func.min(Enrollment.enrolled_at))
+        .join(Enrollment, Enrollment.person_id == Person.id)
+        .where(Person.id.in_(enrolled), Enrollment.course_id == course_id, Enrollment.role == "learner")
+        .group_by(Person.id, Person.name, Person.email, Person.organisation_id).order_by(Person.id)
+    ).all()
+    items = _course_items(session, [course_id])[course_id]
+    facts = _facts(session, enrolled, [i.id for i in items])
+    nothing = _ItemFacts()
+    rows = []
+    for person_id, name, email, organisation_id, enrolled_at in learners:
+        mine = {i.id: facts.get((person_id, i.id), nothing) for i in items}
+        lasts = [f.last for f in mine.values() if f.last is not None]
+        rows.append(LearnerItems(
+            person_id=person_id, name=name, email=email, organisation_id=organisation_id, enrolled_at=enrolled_at,
+            status={item_id: _status(f) for item_id, f in mine.items()}, last_activity_at=max(lasts, default=None),
+        ))
+    return items, rows

@@ -213,6 +213,26 @@ CASES: list[tuple[str, str, str, Any, Any]] = [
     *[(who, "POST", "badges/{badgeA}/revoke", {"reason": "x"}, DENIED) for who in ("alice", "hr_x_write", "carol", "grader")],
     ("admin", "POST", "badges/{badgeA}/revoke", {"reason": "x" * 501}, INVALID),
     ("admin", "POST", "badges/{badgeA}/revoke", {"reason": "r", "revoked_at": "2020-01-01T00:00:00Z"}, INVALID),
+    # reminders: preferences and notices are the person's own (and admins'); the log and a round are admins'
+    *[(who, method, f"people/{pid}{sub}", body, verdict)
+      for method, sub, body in (
+          ("GET", "/reminder-preferences", None), ("PUT", "/reminder-preferences", {"opt_out": True}),
+          ("GET", "/notices", None), ("POST", "/notices/read", {"all": True}),
+      )
+      for who, pid, verdict in (
+          ("alice", A, OK), ("alice", B, DENIED), ("carol", A, DENIED), ("hr_x_write", A, DENIED),
+          ("grader", A, DENIED), ("scim_x", A, DENIED), ("revoked", A, UNAUTHENTICATED), ("admin", B, OK),
+      )],
+    *[("alice", "PUT", f"people/{A}/reminder-preferences", body, INVALID)
+      for body in ({"timezone": "Mars/Olympus_Mons"}, {"timezone": "../../etc/passwd"}, {"quiet_start_hour": 25,
+                   "quiet_end_hour": 1}, {"quiet_start_hour": 3}, {"email": "yes please"}, {"person_id": B})],
+    ("alice", "POST", f"people/{A}/notices/read", {}, INVALID),
+    ("alice", "POST", f"people/{A}/notices/read", {"ids": list(range(1, 1002))}, INVALID),
+    ("alice", "GET", "reminders", None, DENIED),
+    ("hr_x_write", "GET", "reminders?status=interrupted", None, DENIED),
+    ("admin", "GET", "reminders?status=nonsense", None, INVALID),
+    ("alice", "POST", "reminders/run", None, DENIED),
+    ("grader", "POST", "reminders/run", None, DENIED),
     # tokens
     ("alice", "DELETE", "tokens/{tokenY}", None, DENIED),
     ("hr_x_write", "DELETE", "tokens/{tokenY}", None, DENIED),
