@@ -39,6 +39,7 @@ from .routers import (
     oauth_callback,
     organisations,
     people,
+    privacy,
     profiles,
     progress,
     reminders,
@@ -63,7 +64,7 @@ ROUTERS = (
     profiles.router, results.router, health.router, me.router, oauth_callback.router, organisations.router,
     people.router, courses.router, enrollments.router, progress.router, capabilities.router,
     learning_paths.router, course_reports.router, hr.router, webhooks.router, xapi.router, tokens.router, audit_log.router, scim.router,
-    badges.router, reminders.router,
+    badges.router, reminders.router, privacy.router,
 )
 
 

@@ -66,6 +66,10 @@ class HubPeopleCache:
     def _key(identity: HubIdentity) -> tuple[object, ...]:
         return (identity.name, identity.kind, identity.admin, tuple(sorted(identity.groups)))
 
+    def forget_all(self) -> None:
+        with self._lock:
+            self._entries = {}
+
     def cached(self, identity: HubIdentity) -> Principal | None:
         """The principal if it is known and fresh (cheap: no database; safe on the event loop)."""
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -233,6 +234,22 @@ CASES: list[tuple[str, str, str, Any, Any]] = [
     ("admin", "GET", "reminders?status=nonsense", None, INVALID),
     ("alice", "POST", "reminders/run", None, DENIED),
     ("grader", "POST", "reminders/run", None, DENIED),
+    # PIPL/GDPR: the person and admins export; only admins erase (and must name whom)
+    *[(who, "GET", f"people/{pid}/export", None, verdict)
+      for who, pid, verdict in (
+          ("alice", A, (OK, lambda body: body["person"] == "alice" and "bob" not in json.dumps(body["tables"]["results"]))),
+          ("alice", B, DENIED), ("carol", A, DENIED), ("hr_x", A, DENIED), ("hr_x_write", A, DENIED),
+          ("grader", A, DENIED), ("scim_x", A, DENIED), ("revoked", A, UNAUTHENTICATED), ("admin", B, OK),
+      )],
+    *[(who, "POST", f"people/{B}/erasure", {"confirm": "bob"}, DENIED)
+      for who in ("alice", "bob", "carol", "hr_x_write", "grader", "scim_x")],
+    ("revoked", "POST", f"people/{B}/erasure", {"confirm": "bob"}, UNAUTHENTICATED),
+    ("admin", "POST", f"people/{B}/erasure", {"confirm": "alice"}, INVALID),
+    ("admin", "POST", f"people/{B}/erasure", {}, INVALID),
+    ("admin", "POST", f"people/{B}/erasure", {"confirm": "bob", "cascade": "all"}, INVALID),
+    ("admin", "POST", "people/2147483648/erasure", {"confirm": "bob"}, INVALID),
+    ("admin", "POST", "people/999999/erasure", {"confirm": "bob"}, DENIED),
+    ("bob", "GET", "people/{B}/profile", None, OK),  # nothing above erased bob
     # tokens
     ("alice", "DELETE", "tokens/{tokenY}", None, DENIED),
     ("hr_x_write", "DELETE", "tokens/{tokenY}", None, DENIED),
