@@ -11,6 +11,7 @@ from rich.console import Console
 from practicum import __version__
 from practicum.lab.errors import LabError
 
+from .course_commands import add_course_commands
 from .datasets_commands import add_datasets_commands
 from .eval_commands import add_autograde_command, add_eval_commands, add_grade_command, add_reference_command
 from .grading_commands import add_grading_commands
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_autograde_command(sub, common)
     add_grading_commands(sub, common)
     add_lms_group(sub)
+    add_course_commands(sub, common)
     return parser
 
 

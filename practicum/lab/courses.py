@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from practicum.authoring import AuthoringError
+from practicum.authoring import load_catalog as load_authoring_catalog
 from practicum.graders.sandboxed_kernel import KERNEL_NAME as GRADING_KERNEL
 
 from .errors import LabError
@@ -26,6 +26,9 @@ class Course:
     assignments: tuple[str, ...]
     # Scenario projects whose starter notebooks (projects/<id>/notebook/) are assignments of this course.
     projects: tuple[str, ...] = ()
+    # Hub users the lab puts in the course's nbgrader group (its learners), and whether learners may join themselves.
+    roster: tuple[str, ...] = ()
+    self_enrolment: bool = False
 
     @property
     def released(self) -> tuple[str, ...]:
@@ -38,34 +41,29 @@ def project_notebooks(courses_dir: Path, project_id: str) -> Path:
 
 
 def load_catalog(courses_dir: Path) -> list[Course]:
-    catalog = courses_dir / "catalog.yaml"
+    """The lab's nbgrader courses: every course file under ``courses_dir`` and the projects' course
+    (read by practicum.authoring, the one loader of course files)."""
     try:
-        raw = yaml.safe_load(catalog.read_text()) or {}
-    except FileNotFoundError:
-        raise LabError(f"course catalog {catalog} does not exist") from None
-    except yaml.YAMLError as exc:
-        raise LabError(f"course catalog {catalog} is not valid YAML: {exc}") from None
-    courses = []
-    for entry in raw.get("courses", []):
-        try:
-            course = Course(
-                course_id=str(entry["id"]),
-                title=str(entry.get("title", entry["id"])),
-                instructors=tuple(entry.get("instructors", [])),
-                assignments=tuple(entry.get("assignments", [])),
-                projects=tuple(entry.get("projects", [])),
-            )
-        except (KeyError, TypeError):
-            raise LabError(f"course catalog {catalog}: every course needs an id") from None
-        if "-" in course.course_id:
-            # nbgrader reads the course from hub group names "nbgrader-<course>".
-            raise LabError(f"course id {course.course_id!r} must not contain '-'")
-        if course.assignments and not (courses_dir / course.course_id / "source").is_dir():
-            raise LabError(f"course {course.course_id}: {courses_dir / course.course_id / 'source'} is missing")
-        for project in course.projects:
-            if not project_notebooks(courses_dir, project).is_dir():
-                raise LabError(f"course {course.course_id}: project {project!r} has no {project_notebooks(courses_dir, project)}")
-        courses.append(course)
+        catalog = load_authoring_catalog(courses_dir)
+    except AuthoringError as exc:
+        raise LabError(str(exc)) from None
+    courses = [
+        Course(
+            course_id=c.id, title=c.title, instructors=c.instructors, assignments=c.assignment_ids,
+            roster=c.roster, self_enrolment=c.enrolment == "self",
+        )
+        for c in catalog.courses
+    ]
+    for course in catalog.courses:
+        for assignment in course.assignment_ids:
+            if not (courses_dir / course.id / "source" / assignment).is_dir():
+                raise LabError(f"course {course.id}: {courses_dir / course.id / 'source' / assignment} is missing")
+    if catalog.projects_course is not None:
+        pc = catalog.projects_course
+        courses.append(Course(
+            course_id=pc.id, title=pc.title, instructors=pc.instructors, assignments=(),
+            projects=tuple(p.id for p in pc.projects), roster=pc.roster, self_enrolment=pc.enrolment == "self",
+        ))
     return courses
 
 

@@ -29,16 +29,34 @@ def write_catalog(root: Path, text: str) -> Path:
     return courses
 
 
-def test_a_project_without_a_notebook_is_refused(tmp_path):
-    courses = write_catalog(tmp_path, "courses:\n  - id: p\n    projects: [absent_project]\n")
-    with pytest.raises(LabError, match="project 'absent_project' has no .*absent_project/notebook"):
+PROJECTS_COURSE = "projects_course:\n  id: {id}\n  title: T\n  instructors: [i]\n  level: 3\n  hours: 5\n  projects:\n    - {{id: {project}, level: 3, hours: 5}}\n"
+
+
+def test_the_lab_reads_courses_from_their_course_files():
+    courses = {c.course_id: c for c in load_catalog(REPO_ROOT / "courses")}
+    intro = courses["intro_medical_ai"]
+    assert intro.assignments == ("welcome",) and intro.instructors == ("instructor",) and intro.self_enrolment
+
+
+def test_a_project_without_a_spec_is_refused(tmp_path):
+    courses = write_catalog(tmp_path, PROJECTS_COURSE.format(id="p", project="absent_project"))
+    with pytest.raises(LabError, match="project 'absent_project' has no .*absent_project/project.yaml"):
+        load_catalog(courses)
+
+
+def test_a_course_folder_without_a_course_file_is_refused(tmp_path):
+    courses = write_catalog(tmp_path, "")
+    (courses / "half_made" / "source" / "a").mkdir(parents=True)
+    with pytest.raises(LabError, match="half_made/course.yaml: no course file"):
         load_catalog(courses)
 
 
 def test_project_notebooks_are_generated_and_released_with_nbgrader(tmp_path):
-    courses = write_catalog(tmp_path, "courses:\n  - id: demo_projects\n    instructors: [i]\n    projects: [toy]\n")
+    courses = write_catalog(tmp_path, PROJECTS_COURSE.format(id="demo_projects", project="toy"))
     notebook = tmp_path / "projects" / "toy" / "notebook"
     notebook.mkdir(parents=True)
+    spec = (REPO_ROOT / "projects" / "ehr_complication_risk" / "project.yaml").read_text()
+    (notebook.parent / "project.yaml").write_text(spec.replace("id: ehr_complication_risk", "id: toy"))
     welcome = REPO_ROOT / "courses" / "intro_medical_ai" / "source" / "welcome" / "welcome.ipynb"
     shutil.copy(welcome, notebook / "toy.ipynb")
     (notebook / "model").mkdir()  # what a run of the notebook leaves behind is not released
