@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
@@ -40,11 +40,15 @@ def _since(since: datetime | None) -> datetime | None:
         raise ApiError(422, "invalid_request", f"since: {exc}") from exc
 
 
+VERSION_HEADER = {"X-Experience-API-Version": svc.XAPI_VERSION}
+
+
 @router.get("/people/{person_id}/xapi/statements")
 def person_statements(
     person_id: PersonId, principal: PrincipalDep, session: ReadSession, settings: SettingsDep, audit: AuditDep,
-    since: datetime | None = None, limit: Limit = 100, offset: Offset = 0,
+    response: Response, since: datetime | None = None, limit: Limit = 100, offset: Offset = 0,
 ) -> StatementList:
+    response.headers.update(VERSION_HEADER)
     readable_person(session, principal, person_id)
     audit.read(principal, "xapi", person_id)
     rows = svc.statements(
@@ -56,11 +60,12 @@ def person_statements(
 
 @router.get("/xapi/statements")
 def organisation_statements(
-    principal: PrincipalDep, session: ReadSession, settings: SettingsDep, audit: AuditDep,
+    principal: PrincipalDep, session: ReadSession, settings: SettingsDep, audit: AuditDep, response: Response,
     organisation_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     since: datetime | None = None, limit: Limit = 100, offset: Offset = 0,
 ) -> StatementList:
     """All statements (admins) or those of the HR token's organisation."""
+    response.headers.update(VERSION_HEADER)
     bound = principal.org_scope(Scope.HR_READ)
     organisation = bound if bound is not None else organisation_id
     audit.read(principal, "xapi", f"organisation:{organisation}")

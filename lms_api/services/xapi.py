@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db.tables import CatalogItem, Person, ProgressEvent, Result
+from ..db.tables import CatalogItem, Evidence, Person, ProgressEvent, Result
 from ..errors import ApiError
 from ..settings import Settings
 
@@ -24,6 +24,11 @@ VERBS: dict[str, tuple[str, str]] = {
     "failed": ("http://adlnet.gov/expapi/verbs/failed", "failed"),
     "time_spent": ("http://adlnet.gov/expapi/verbs/progressed", "progressed"),
 }
+SCORED = ("http://adlnet.gov/expapi/verbs/scored", "scored")
+# Evidence recorded outside grading (results have their progress events' statements).
+EVIDENCE_KINDS = ("quiz", "rubric", "interview")
+# Set by the LRS that stores a statement, never by the client that sends it (xAPI 1.0.3, 2.4.8 and 2.4.9).
+LRS_SET = ("stored", "authority")
 ACTIVITY_TYPES = {
     "project": "http://adlnet.gov/expapi/activities/performance",
     "assignment": "http://adlnet.gov/expapi/activities/assessment",
@@ -36,27 +41,90 @@ def activity_base(settings: Settings) -> str:
     return "urn:practicum:lms:"
 
 
+def home_page(settings: Settings) -> str:
+    """The IRL of the system that knows the actors' accounts (JupyterHub): always an http(s) URL."""
+    if settings.public_hub_url:
+        return settings.public_hub_url.rstrip("/") + "/"
+    origin = (settings.public_url or settings.hub_host or settings.service_url).rstrip("/")
+    base = "/" + settings.hub_base_url.strip("/") + "/" if settings.hub_base_url.strip("/") else "/"
+    return f"{origin}{base}hub/"
+
+
 def statements(
     session: Session, *, settings: Settings, person_ids: set[int] | None, organisation_id: int | None,
     since: datetime | None, limit: int, offset: int,
 ) -> list[dict[str, Any]]:
+    """Statements of progress events and of quiz, rubric and interview evidence, oldest stored first."""
+    window = limit + offset
     query = (
         select(ProgressEvent, Person, CatalogItem)
         .join(Person, Person.id == ProgressEvent.person_id)
         .join(CatalogItem, CatalogItem.id == ProgressEvent.item_id)
     )
+    evidence_query = (
+        select(Evidence, Person, CatalogItem)
+        .join(Person, Person.id == Evidence.person_id)
+        .outerjoin(CatalogItem, CatalogItem.id == Evidence.item_id)
+        .where(Evidence.kind.in_(EVIDENCE_KINDS))
+    )
     if person_ids is not None:
         query = query.where(ProgressEvent.person_id.in_(person_ids))
+        evidence_query = evidence_query.where(Evidence.person_id.in_(person_ids))
     if organisation_id is not None:
         query = query.where(Person.organisation_id == organisation_id)
+        evidence_query = evidence_query.where(Person.organisation_id == organisation_id)
     if since is not None:
         query = query.where(ProgressEvent.recorded_at >= since)
-    rows = session.execute(query.order_by(ProgressEvent.id).limit(limit).offset(offset)).all()
+        evidence_query = evidence_query.where(Evidence.recorded_at >= since)
+    rows = session.execute(query.order_by(ProgressEvent.recorded_at, ProgressEvent.id).limit(window)).all()
+    evidence_rows = session.execute(evidence_query.order_by(Evidence.recorded_at, Evidence.id).limit(window)).all()
     result_ids = {event.result_id for event, _, _ in rows if event.result_id is not None}
     results = {r.id: r for r in session.scalars(select(Result).where(Result.id.in_(result_ids)))} if result_ids else {}
     base = activity_base(settings)
-    homepage = settings.public_hub_url or (settings.public_url.rstrip("/") + "/hub/" if settings.public_url else "urn:practicum:hub")
-    return [_statement(event, person, item, results.get(event.result_id or -1), base, homepage) for event, person, item in rows]
+    homepage = home_page(settings)
+    merged = [((e.recorded_at, 0, e.id), _statement(e, p, i, results.get(e.result_id or -1), base, homepage))
+              for e, p, i in rows]
+    merged += [((ev.recorded_at, 1, ev.id), _evidence_statement(ev, p, i, base, homepage)) for ev, p, i in evidence_rows]
+    merged.sort(key=lambda pair: pair[0])
+    return [statement for _, statement in merged[offset:window]]
+
+
+def _actor(person: Person, homepage: str) -> dict[str, Any]:
+    return {"objectType": "Agent", "name": person.display_name or person.name,
+            "account": {"homePage": homepage, "name": person.name}}
+
+
+def _evidence_statement(
+    evidence: Evidence, person: Person, item: CatalogItem | None, base: str, homepage: str
+) -> dict[str, Any]:
+    """A quiz, rubric grade or HR interview as a `scored` statement; the recorder is the instructor."""
+    if item is not None:
+        activity = {"objectType": "Activity", "id": f"{base}items/{item.id}", "definition": {
+            "name": {"en-US": item.title}, "type": ACTIVITY_TYPES.get(item.kind, ACTIVITY_TYPES["assignment"])}}
+    else:
+        activity = {"objectType": "Activity", "id": f"{base}evidence/{evidence.kind}", "definition": {
+            "name": {"en-US": {"interview": "Capability interview", "quiz": "Quiz", "rubric": "Rubric grade"}[evidence.kind]},
+            "type": ACTIVITY_TYPES["assignment"]}}
+    outcome: dict[str, Any] = {"extensions": {f"{base}xapi/extensions/evidence-kind": evidence.kind}}
+    if evidence.score is not None:
+        outcome.update({"score": {"scaled": evidence.score, "raw": evidence.score, "min": 0, "max": 1}})
+    if evidence.passed is not None:
+        outcome["success"] = evidence.passed
+    if evidence.kind == "interview":
+        outcome["extensions"][f"{base}xapi/extensions/capability-levels"] = dict(evidence.weights)
+    context: dict[str, Any] = {"platform": "Practicum"}
+    if item is not None:
+        context["contextActivities"] = {"parent": [{"objectType": "Activity", "id": f"{base}courses/{item.course_id}"}]}
+    recorder = evidence.recorded_by
+    if recorder.startswith("user:"):
+        context["instructor"] = {"objectType": "Agent", "account": {"homePage": homepage, "name": recorder[5:]}}
+    return {
+        "id": str(uuid.uuid5(STATEMENT_NAMESPACE, f"evidence:{evidence.id}")),
+        "actor": _actor(person, homepage), "verb": {"id": SCORED[0], "display": {"en-US": SCORED[1]}},
+        "object": activity, "result": outcome, "context": context,
+        "timestamp": evidence.observed_at.isoformat(), "stored": evidence.recorded_at.isoformat(),
+        "version": XAPI_VERSION,
+    }
 
 
 def _statement(
@@ -65,10 +133,7 @@ def _statement(
     verb_id, verb_name = VERBS[event.kind]
     statement: dict[str, Any] = {
         "id": str(uuid.uuid5(STATEMENT_NAMESPACE, f"progress-event:{event.id}")),
-        "actor": {
-            "objectType": "Agent", "name": person.display_name or person.name,
-            "account": {"homePage": homepage, "name": person.name},
-        },
+        "actor": _actor(person, homepage),
         "verb": {"id": verb_id, "display": {"en-US": verb_name}},
         "object": {
             "objectType": "Activity", "id": f"{base}items/{item.id}",
@@ -104,9 +169,11 @@ def send_to_lrs(http: httpx.Client, settings: Settings, batch: list[dict[str, An
     if not batch:
         return 0
     auth = (settings.lrs_username, settings.lrs_password) if settings.lrs_username else None
+    # The LMS is the client here: what the LRS sets (stored, authority) is left to the LRS.
+    outgoing = [{k: v for k, v in statement.items() if k not in LRS_SET} for statement in batch]
     try:
         response = http.post(
-            settings.lrs_url.rstrip("/") + "/statements", json=batch, auth=auth,
+            settings.lrs_url.rstrip("/") + "/statements", json=outgoing, auth=auth,
             headers={"X-Experience-API-Version": XAPI_VERSION},
         )
     except httpx.HTTPError as exc:
