@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,24 +21,33 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from .badge_keys import KeyFileError, load_public_keys
+from .badge_status import StatusUnavailable, fetch_revocation_list
+from .badge_verify import MAX_CREDENTIAL_CHARS, verify_badge
 from .db.engine import Database
 from .db.migrate import upgrade_database
 from .db.types import utcnow
 from .errors import ApiError
 from .outbound import check_registration
+from .scheduled import scheduled_round
 from .schemas.organisations import OrganisationCreate
 from .schemas.people import PersonCreate, PersonUpdate
 from .schemas.profiles import InterviewImport
 from .schemas.webhooks import EventType, WebhookCreate
-from .services import catalog, organisations, people, tokens, webhooks
+from .services import badges, catalog, organisations, people, tokens, webhooks
+from .services.erasure import erase_person, export_person
 from .services.evidence import import_interview
+from .services.reminders import list_reminders
+from .services.retention import apply_retention
 from .settings import get_settings
 from .tokens import Scope
 
 ACTOR = "cli:admin"
 
 
-def _session_command(work: Callable[[Session, argparse.Namespace], dict[str, Any]]) -> Callable[[argparse.Namespace], int]:
+def _database_command(work: Callable[[Database, argparse.Namespace], dict[str, Any]]) -> Callable[[argparse.Namespace], int]:
+    """The command on the LMS database (migrated first); errors are one JSON line on stderr."""
+
     def run(args: argparse.Namespace) -> int:
         url = args.database_url or get_settings().database_url
         try:
@@ -47,9 +58,7 @@ def _session_command(work: Callable[[Session, argparse.Namespace], dict[str, Any
             return 1
         db = Database(url)
         try:
-            with db.write() as session:
-                output = work(session, args)
-                session.commit()
+            output = work(db, args)
         except ApiError as exc:
             print(json.dumps({"error": {"code": exc.code, "message": exc.message}}), file=sys.stderr)
             return 1
@@ -62,6 +71,18 @@ def _session_command(work: Callable[[Session, argparse.Namespace], dict[str, Any
         return 0
 
     return run
+
+
+def _session_command(work: Callable[[Session, argparse.Namespace], dict[str, Any]]) -> Callable[[argparse.Namespace], int]:
+    """The command in one transaction, committed when it returns."""
+
+    def on_database(db: Database, args: argparse.Namespace) -> dict[str, Any]:
+        with db.write() as session:
+            output = work(session, args)
+            session.commit()
+        return output
+
+    return _database_command(on_database)
 
 
 def _org_create(session: Session, args: argparse.Namespace) -> dict[str, Any]:
@@ -165,13 +186,104 @@ def _outbox_deliver(session: Session, args: argparse.Namespace) -> dict[str, Any
         return webhooks.deliver_due(session, http, utcnow(), allowed_hosts=allowed).model_dump()
 
 
-def add_lms_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add the LMS admin commands (org, person, token, profile, catalog, webhook, outbox) to a CLI."""
+def _person_named(session: Session, name: str) -> Any:
+    person = people.person_by_name(session, name=name)
+    if person is None:
+        raise ApiError(404, "not_found", f"No person {name!r}.")
+    return person
 
-    def command(parent: Any, name: str, help_text: str, work: Callable[[Session, argparse.Namespace], dict[str, Any]]) -> Any:
+
+def _person_export(session: Session, args: argparse.Namespace) -> dict[str, Any]:
+    document = export_person(session, person=_person_named(session, args.name))
+    if args.output:
+        Path(args.output).write_text(json.dumps(document, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+        return {"written": args.output, "tables": {k: len(v) for k, v in document["tables"].items()}}
+    return document
+
+
+def _person_erase(session: Session, args: argparse.Namespace) -> dict[str, Any]:
+    report = erase_person(session, person=_person_named(session, args.name), confirm=args.confirm,
+                          keep_records=args.keep_records, actor=ACTOR)
+    return report.to_json()
+
+
+def _reminders_run(db: Database, args: argparse.Namespace) -> dict[str, Any]:
+    try:
+        now = datetime.fromisoformat(args.now) if args.now else None
+    except ValueError as exc:
+        raise ApiError(422, "invalid_time", f"--now {args.now!r} is not an ISO time (2026-12-01T09:00:00+00:00)") from exc
+    if now is not None and now.tzinfo is None:
+        raise ApiError(422, "invalid_time", "--now needs a time zone (for example +00:00)")
+    return scheduled_round(db, replace(get_settings(), database_url=db.url), now)
+
+
+def _reminders_list(session: Session, args: argparse.Namespace) -> dict[str, Any]:
+    rows = list_reminders(session, status=args.status, person_id=None, limit=args.limit, offset=0)
+    return {"reminders": [{"key": r.key, "channel": r.channel, "status": r.status, "attempts": r.attempts,
+                           "created_at": r.created_at, "last_error": r.last_error} for r in rows]}
+
+
+def _retention_apply(session: Session, args: argparse.Namespace) -> dict[str, Any]:
+    del args
+    settings = get_settings()
+    return apply_retention(session, audit_days=settings.audit_retention_days,
+                           delivery_days=settings.delivery_retention_days, now=utcnow())
+
+
+def _badge_list(session: Session, args: argparse.Namespace) -> dict[str, Any]:
+    person = _person_named(session, args.name)
+    return {"badges": [badges.badge_public(b) for b in badges.person_badges(session, person_id=person.id)]}
+
+
+def _badge_revoke(session: Session, args: argparse.Namespace) -> dict[str, Any]:
+    badge = badges.revoke_badge(session, badge_id=args.badge_id, reason=args.reason, now=utcnow())
+    return {k: v for k, v in badges.badge_public(badge).items() if k != "credential"}
+
+
+def badge_verify(args: argparse.Namespace) -> int:
+    """`badge verify FILE`: exit 0 valid (and not revoked), 1 not valid or revoked, 2 unusable input."""
+    settings = get_settings()
+    try:
+        key_path = Path(args.public_key) if args.public_key else settings.badge_key_path
+        keys = load_public_keys(key_path)
+        token = Path(args.file).read_text(encoding="utf-8", errors="replace")[: MAX_CREDENTIAL_CHARS + 1]
+    except (KeyFileError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    token = _credential_text(token)
+    allowed = frozenset(args.allow_host or ()) | settings.webhook_allowed_hosts
+    fetch = (lambda url: fetch_revocation_list(url, allowed_hosts=allowed)) if args.online else None
+    try:
+        verdict = verify_badge(token, keys, fetch_status=fetch)
+    except (StatusUnavailable, ValueError) as exc:
+        print(f"error: the signature may be fine, but revocation could not be checked: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(verdict.to_json(), indent=2, default=str) if args.json else verdict.proves())
+    return 0 if verdict.valid and not verdict.revoked else 1
+
+
+def _credential_text(text: str) -> str:
+    """The compact JWT from a file holding it bare, or a JSON export of a badge (`credential` field)."""
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            document = json.loads(stripped)
+        except ValueError:
+            return stripped
+        if isinstance(document, dict) and isinstance(document.get("credential"), str):
+            return str(document["credential"])
+    return stripped
+
+
+def add_lms_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the LMS admin commands (org, person, token, profile, catalog, webhook, outbox, reminders, retention,
+    badge) to a CLI."""
+
+    def command(parent: Any, name: str, help_text: str, work: Callable[[Any, argparse.Namespace], dict[str, Any]],
+                on: str = "session") -> Any:
         parser = parent.add_parser(name, help=help_text, description=help_text)
         parser.add_argument("--database-url", help="default: $PRACTICUM_LMS_DATABASE_URL")
-        parser.set_defaults(func=_session_command(work))
+        parser.set_defaults(func=_database_command(work) if on == "database" else _session_command(work))
         return parser
 
     def group(name: str, help_text: str) -> Any:
@@ -208,6 +320,15 @@ def add_lms_commands(subparsers: argparse._SubParsersAction) -> None:  # type: i
     p.add_argument("--role", action="append", choices=["learner", "instructor", "hr", "grader", "admin"],
                    help="replace the person's roles (repeat)")
 
+    p = command(person, "export", "one person's data as one JSON document (PIPL/GDPR access request)", _person_export)
+    p.add_argument("name", help="the JupyterHub user name")
+    p.add_argument("--output", help="write the document here instead of printing it")
+    p = command(person, "erase", "erase a person from every table (PIPL/GDPR erasure request)", _person_erase)
+    p.add_argument("name", help="the JupyterHub user name")
+    p.add_argument("--confirm", required=True, help="the same user name again")
+    p.add_argument("--keep-records", action="store_true",
+                   help="anonymise: keep results and profile for statistics under a new random person")
+
     token = group("token", "scoped API tokens for machine clients")
     p = command(token, "create", "create a token (printed once)", _token_create)
     p.add_argument("name")
@@ -232,6 +353,32 @@ def add_lms_commands(subparsers: argparse._SubParsersAction) -> None:  # type: i
 
     outbox = group("outbox", "the webhook outbox")
     command(outbox, "deliver", "deliver due webhook events now", _outbox_deliver)
+
+    reminders = group("reminders", "reminders to learners and digests to instructors")
+    p = command(reminders, "run", "run the scheduled job once: a reminder round, then retention (a CronJob's command)",
+                _reminders_run, on="database")
+    p.add_argument("--now", help="ISO time to run as (default: now)")
+    p = command(reminders, "list", "the reminder log (interrupted: e-mails a crash left unconfirmed)", _reminders_list)
+    p.add_argument("--status", choices=["claimed", "sent", "failed", "interrupted"])
+    p.add_argument("--limit", type=int, default=100)
+
+    retention = group("retention", "retention of audit entries and webhook deliveries")
+    command(retention, "apply", "delete what is older than the retention settings now", _retention_apply)
+
+    badge = group("badge", "Open Badges 3.0 credentials")
+    p = command(badge, "list", "a person's badges", _badge_list)
+    p.add_argument("name", help="the JupyterHub user name")
+    p = command(badge, "revoke", "revoke a badge (it joins the public revocation list)", _badge_revoke)
+    p.add_argument("badge_id")
+    p.add_argument("--reason", required=True)
+    p = badge.add_parser("verify", help="check a badge credential offline (and its revocation with --online)",
+                         description=badge_verify.__doc__)
+    p.add_argument("file", help="a VC-JWT file (or a badge's JSON with a 'credential' field)")
+    p.add_argument("--public-key", help="the issuer's public key: PEM, JWK or JWK set (default: this LMS's issuer key)")
+    p.add_argument("--online", action="store_true", help="also fetch the issuer's revocation list")
+    p.add_argument("--allow-host", action="append", help="an internal host the revocation list may be fetched from")
+    p.add_argument("--json", action="store_true", help="print the verdict and the credential as JSON")
+    p.set_defaults(func=badge_verify)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,7 +14,8 @@ DATABASE_ENV = "PRACTICUM_LMS_DATABASE_URL"
 def add_lms_group(sub: argparse._SubParsersAction) -> None:
     lms = sub.add_parser(
         "lms",
-        help="LMS administration: organisations, people, tokens, profiles, catalog, webhooks",
+        help="LMS administration: organisations, people (export, erase), tokens, profiles, catalog, webhooks, "
+        "reminders, retention, badges",
         description="Administer the LMS. Without --database-url (or $PRACTICUM_LMS_DATABASE_URL) the commands "
         "work on the lab's LMS database in the state folder ($PRACTICUM_STATE_DIR, default .lab/).",
     )

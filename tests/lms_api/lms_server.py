@@ -22,8 +22,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(settings: Settings) -> Iterator[str]:
-    port = free_port()
+def serving(settings: Settings, port: int | None = None) -> Iterator[str]:
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
