@@ -102,6 +102,9 @@ CASES: list[tuple[str, str, str, Any, Any]] = [
     ("alice", "POST", "progress-events", {**TIME, "duration": "PT11H"}, OK),
     ("alice", "POST", "progress-events", {**TIME, "duration": "PT2H"}, INVALID),  # 24 h within 24 h at most
     ("alice", "POST", "progress-events", {**TIME, "duration": "PT1H"}, OK),
+    # xAPI: `stored` (and `authority`) are the LRS's to set, never the client's
+    ("alice", "POST", "progress-events", {**TIME, "duration": "PT1M", "stored": "2020-01-01T00:00:00Z"}, INVALID),
+    ("alice", "POST", "progress-events", {**TIME, "duration": "PT1M", "recorded_at": "2020-01-01T00:00:00Z"}, INVALID),
     ("hr_x", "GET", "hr/profiles?format=csv", None, (OK, csv_without_formulas)),
     # attempt limits hold: the 3rd attempt at an item with attempt_limit 2 is refused
     ("grader", "POST", "results", grade_result("limit-1", "alice", item_id="glucose_cgm_forecasting"), OK),

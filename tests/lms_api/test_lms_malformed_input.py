@@ -148,3 +148,35 @@ def test_audit_log_records_reads_and_changes(sqlite_lms: Lms) -> None:
     assert created[0]["action"] == "create" and created[0]["actor"].startswith("token:")
     with lms.db.read() as session:
         assert session.scalar(select(func.count()).select_from(AuditEntry))
+
+
+def _my_routes() -> list[tuple[str, str]]:
+    """(method, path) of the reminder, badge and privacy routes that take a body, for alice (id 1)."""
+    return [("PUT", "people/1/reminder-preferences"), ("POST", "people/1/notices/read"),
+            ("POST", "people/1/erasure"), ("POST", "badges/00000000-0000-4000-8000-000000000000/revoke")]
+
+
+BODY_CASES = [
+    "{this is not json", "[1, 2, 3]", '"a string"', "null", '{"opt_out": NaN}', '{"confirm": "al\\ud800ice"}',
+    '{"confirm": "al\\u0000ice"}', '{"reason": ' + '"x"' * 2 + "}", '{"ids": [1, "two"]}', '{"timezone": 7}',
+    '{"ids": [' + ",".join(["99999999999"] * 3) + "]}",
+]
+
+
+def test_reminder_badge_and_erasure_routes_refuse_malformed_and_huge_bodies(sqlite_lms: Lms) -> None:
+    lms = sqlite_lms
+    lms.seed_catalog()
+    lms.ok(lms.post("results", lms.admin, grade_result("ok-1", "alice")), 201)
+    before = stored(lms)
+    huge = json.dumps({"ids": list(range(1, 300_000))})
+    for method, path in _my_routes():
+        for body in BODY_CASES:
+            response = lms.client.request(method, lms.url(path), content=body,
+                                          headers={**lms.admin, "Content-Type": "application/json"})
+            assert 400 <= response.status_code < 500, (path, body, response.status_code, response.text)
+            assert set(response.json()["error"]) == {"code", "message"}, (path, body)
+        response = lms.client.request(method, lms.url(path), content=huge,
+                                      headers={**lms.admin, "Content-Type": "application/json"})
+        assert response.status_code == 413, (path, response.status_code)
+    assert stored(lms) == before
+    assert lms.ok(lms.get("people/1/badges", lms.admin))[0]["revoked_at"] is None

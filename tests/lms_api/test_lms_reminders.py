@@ -170,3 +170,40 @@ def test_quiet_hours_wrap_past_midnight() -> None:
     assert in_quiet_hours(at.replace(hour=6), 21, 7, "UTC") and not in_quiet_hours(at.replace(hour=7), 21, 7, "UTC")
     assert not in_quiet_hours(at, 5, 5, "UTC")  # start == end: no quiet hours
     assert in_quiet_hours(at, 7, 8, "Asia/Shanghai")  # 07:30 in Shanghai
+
+
+def test_the_app_runs_the_round_in_process_and_celery_beat_names_the_same_job(
+    tmp_path, sqlite_template, hub: FakeHub, smtp: Inbox, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    import shutil
+    import time
+
+    shutil.copy(sqlite_template, tmp_path / "lms.sqlite")
+    url = f"sqlite:///{tmp_path / 'lms.sqlite'}"
+    gen = make_lms(url, hub, smtp_host="127.0.0.1", smtp_port=smtp.port, reminder_interval_seconds=0.2)
+    lms = next(gen)
+    try:
+        headers = _world(lms)
+        with lms.db.write() as session:  # due in the past relative to the real clock the loop uses
+            session.execute(update(CatalogItem).where(CatalogItem.id == "lung_nodule_ct_detection")
+                            .values(due_at=datetime.now(UTC) - timedelta(days=1)))
+            session.commit()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not lms.ok(lms.get(f"people/{_pid(headers['alice'])}/notices",
+                                                                  headers["alice"]))["total"]:
+            time.sleep(0.1)
+        kinds = {n["kind"] for n in lms.ok(lms.get(f"people/{_pid(headers['alice'])}/notices", headers["alice"]))["items"]}
+        assert "overdue" in kinds
+    finally:
+        gen.close()
+
+    from practicum.lms_api import celery_beat
+
+    entry = celery_beat.app.conf.beat_schedule["lms-reminders-and-retention"]
+    assert entry["task"] == celery_beat.TASK == celery_beat.scheduled.name
+    monkeypatch.setenv("PRACTICUM_LMS_DATABASE_URL", url)
+    monkeypatch.setenv("PRACTICUM_LMS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PRACTICUM_LMS_SMTP_PORT", str(smtp.port))
+    monkeypatch.setenv("PRACTICUM_LMS_STATE_DIR", str(tmp_path))
+    report = celery_beat.scheduled.apply().get()  # the task body, as a worker runs it
+    assert report["reminders"]["due"] >= 1 and report["reminders"]["emails_sent"] == 0  # all given already

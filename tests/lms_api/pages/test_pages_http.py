@@ -175,3 +175,26 @@ def test_vendored_scripts_are_served_compressed_and_cached(sqlite_lms: Lms) -> N
     assert again.status_code == 304
     assert sqlite_lms.client.get("/services/lms/pages/static/../../app.py").status_code == 404
     assert sqlite_lms.client.get("/services/lms/pages/static/nothing.js").status_code == 404
+
+
+def test_reminders_show_on_the_learners_own_page_and_its_form_marks_them_read(sqlite_lms: Lms, world: World) -> None:
+    from datetime import UTC, datetime
+
+    from practicum.lms_api.db.tables import Notice
+
+    alice = world.ids["alice"]
+    with sqlite_lms.db.write() as session:
+        session.add(Notice(person_id=alice, kind="overdue", title="Overdue: <script>x</script>", body="was due",
+                           link=None, created_at=datetime.now(UTC)))
+        session.commit()
+    html = page(sqlite_lms, f"pages/people/{alice}", world.cookie("alice"))
+    assert 'id="notices"' in html and "Overdue: &lt;script&gt;" in html and "<script>x" not in html
+    assert 'id="notices"' not in page(sqlite_lms, f"pages/people/{alice}", world.cookie("ines"))  # the person's own
+    match = re.search(rf'name="{FIELD}" value="([^"]+)"', html)
+    assert match
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    target = f"/services/lms/pages/people/{alice}/notices/read"
+    assert sqlite_lms.client.post(target, data={FIELD: "forged"}, headers={**world.cookie("alice"), **form}).status_code == 403
+    done = sqlite_lms.client.post(target, data={FIELD: match.group(1)}, headers={**world.cookie("alice"), **form})
+    assert done.status_code == 303 and done.headers["location"].endswith(f"pages/people/{alice}")
+    assert 'id="notices"' not in page(sqlite_lms, f"pages/people/{alice}", world.cookie("alice"))
