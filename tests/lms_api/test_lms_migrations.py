@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from practicum.lms_api.db.engine import make_engine
-from practicum.lms_api.db.migrate import current_revision, head_revision, upgrade_database
+from practicum.lms_api.db.migrate import alembic_config, current_revision, head_revision, upgrade_database
 from practicum.lms_api.db.tables import Base
 
 BACKENDS = pytest.mark.parametrize("empty_db_url", ["sqlite", "postgresql"], indirect=True)
@@ -18,7 +19,7 @@ BACKENDS = pytest.mark.parametrize("empty_db_url", ["sqlite", "postgresql"], ind
 def test_empty_database_to_head_matches_the_models(empty_db_url: str) -> None:
     assert current_revision(empty_db_url) is None
     upgrade_database(empty_db_url)
-    assert current_revision(empty_db_url) == head_revision() == "0004_reminders_badges"
+    assert current_revision(empty_db_url) == head_revision() == "0005_catalog_hours_enrolment"
     engine = make_engine(empty_db_url)
     try:
         with engine.connect() as connection:
