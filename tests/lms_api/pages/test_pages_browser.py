@@ -74,8 +74,8 @@ class HubLogin:
 
 
 class Lab:
-    def __init__(self, base: str, world: World, origin: str, login: HubLogin) -> None:
-        self.base, self.world, self.origin, self.login = base, world, origin, login
+    def __init__(self, base: str, world: World, origin: str, login: HubLogin, admin: str = "") -> None:
+        self.base, self.world, self.origin, self.login, self.admin = base, world, origin, login, admin
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +94,7 @@ def lab(sqlite_template: Path) -> Iterator[Lab]:
         with running_fake_hub() as hub:
             login = HubLogin(hub)
             settings = lms_settings_for(hub, database_url=url, webhook_interval_seconds=0, migrate_on_startup=False,
+                                        reminder_interval_seconds=0,
                                         mlflow_public_url="http://mlflow.lab.example.org",
                                         public_hub_url=f"{login.origin}/hub")
             try:
@@ -101,7 +102,7 @@ def lab(sqlite_template: Path) -> Iterator[Lab]:
                     origin = base.split("/services/")[0]
                     login.lms_origin = origin
                     world = build_world(http, origin + "/services/lms/", hub, admin, grader)
-                    yield Lab(base, world, origin, login)
+                    yield Lab(base, world, origin, login, admin)
             finally:
                 login.close()
     finally:
@@ -247,3 +248,18 @@ def test_the_api_docs_work_offline_and_take_a_bearer_token(page: Page, lab: Lab)
     assert not [e for e in page.errors if "ERR_FAILED" in e], page.errors  # type: ignore[attr-defined]
 
 
+
+
+def test_a_learner_reads_and_dismisses_their_reminders(page: Page, lab: Lab) -> None:
+    round_ = httpx.post(lab.base + "reminders/run", headers={"Authorization": f"Bearer {lab.admin}"}, timeout=30)
+    assert round_.status_code == 200 and round_.json()["reminders"]["notices"] >= 1, round_.text
+    sign_in_through_the_hub(page, lab, "alice")
+    page.goto(lab.base + f"pages/people/{lab.world.ids['alice']}")
+    reminders = page.get_by_role("region", name="Reminders")
+    expect(reminders).to_be_visible()
+    expect(reminders.get_by_text("Overdue: ").first).to_be_visible()
+    assert_accessible(page)
+    reminders.get_by_role("button", name="Mark these reminders read").click()
+    page.wait_for_url(f"**/pages/people/{lab.world.ids['alice']}")
+    expect(page.get_by_role("region", name="Reminders")).to_have_count(0)
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
