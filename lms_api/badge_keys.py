@@ -54,13 +54,20 @@ def load_or_create_key(path: Path) -> Ed25519PrivateKey:
         return _read_private(path)
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a link (never followed), a folder in the way, no permission
+        raise KeyFileError(f"cannot read the badge issuer key {path}: {exc.strerror}") from exc
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except FileExistsError:  # another process made it first: use theirs
         return _read_private(path)
+    except OSError as exc:
+        raise KeyFileError(
+            f"cannot create the badge issuer key {path}: {exc.strerror}; set PRACTICUM_LMS_BADGE_KEY_FILE "
+            "(at scale: a mounted secret) or PRACTICUM_LMS_STATE_DIR"
+        ) from exc
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
     return key

@@ -124,7 +124,7 @@ def test_the_issuer_key_is_created_once_private_and_refused_when_exposed(tmp_pat
     os.chmod(path, 0o600)
     link = tmp_path / "link.pem"
     link.symlink_to(path)
-    with pytest.raises(OSError):
+    with pytest.raises(KeyFileError, match="cannot read"):
         load_or_create_key(link)  # never follows a link to someone else's key
     jwks = tmp_path / "jwks.json"
     issuer = BadgeIssuer(key=key, base="https://lab.example.org/services/lms/", name="Practicum")
@@ -133,3 +133,11 @@ def test_the_issuer_key_is_created_once_private_and_refused_when_exposed(tmp_pat
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(KeyFileError, match="not valid JSON"):
         load_public_keys(tmp_path / "bad.json")
+
+
+def test_an_unwritable_state_folder_says_how_to_name_the_key(tmp_path: Path) -> None:
+    (blocked := tmp_path / "a-file").write_text("not a folder")  # refused even to root, unlike a mode
+    with pytest.raises(KeyFileError, match="cannot read"):
+        load_or_create_key(blocked / "issuer.pem")
+    with pytest.raises(KeyFileError, match="PRACTICUM_LMS_BADGE_KEY_FILE"):
+        load_or_create_key(Path("/proc/self/no-such-dir/issuer.pem"))
