@@ -10,6 +10,7 @@ from traitlets.config import Config
 
 from . import services
 from .auth import configure_shared_password
+from .formgrader_links import configure_formgrader_links
 from .profiles import ProfileLimits, build_profiles
 from .settings import HubSettings
 
@@ -101,4 +102,5 @@ def configure_local(c: Config, s: HubSettings) -> None:
     singleuser = str(Path(bin_dir) / "jupyterhub-singleuser")
     for course in s.courses:
         services.configure_formgrader(c, course, singleuser=singleuser, python=s.python, environment=marker)
+    configure_formgrader_links(c, [course.service_name for course in s.courses])
     services.configure_gpu_groups(c, s.gpu_groups)

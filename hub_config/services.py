@@ -207,7 +207,11 @@ def configure_formgrader(
             "url": f"http://127.0.0.1:{course.port}",
             "command": command,
             "cwd": course.root,
-            "environment": {"JUPYTERHUB_DEFAULT_URL": "/lab", **(environment or {})},
+            "environment": {
+                "JUPYTERHUB_DEFAULT_URL": "/lab",
+                **({"JUPYTER_CONFIG_DIR": course.config_dir} if course.config_dir and not course.launch_spec else {}),
+                **(environment or {}),
+            },
             "oauth_no_confirm": True,
         },
     )
@@ -220,7 +224,10 @@ def configure_formgrader(
         },
     )
     add_group(c, course.instructor_group, course.instructors)
-    add_group(c, course.student_group)
+    add_group(c, course.student_group, course.roster)
+    if course.self_enrolment:
+        # The LMS's self-enrolment adds a learner to this course's group, and to no other group.
+        add_role(c, {"name": f"lms-enrol-{course.course_id}", "services": [LMS_SERVICE], "scopes": [f"groups!group={course.student_group}"]})
 
 
 def configure_gpu_groups(c: Config, groups: Sequence[str]) -> None:

@@ -25,6 +25,12 @@ class CourseService:
     instructors: tuple[str, ...] = ()
     # The formgrader's sandbox launch spec (practicum.sandbox.serve); empty: an unconfined process.
     launch_spec: str = ""
+    # Hub users the lab puts in the learners' group (the course file's roster).
+    roster: tuple[str, ...] = ()
+    # Learners may join the learners' group themselves, through the LMS (course file: enrolment: self).
+    self_enrolment: bool = False
+    # The formgrader server's Jupyter config folder (its CSP); a sandboxed formgrader finds it as ~/.jupyter.
+    config_dir: str = ""
 
     @property
     def service_name(self) -> str:
@@ -123,7 +129,7 @@ class HubSettings:
     def from_json(cls, text: str) -> HubSettings:
         raw = json.loads(text)
         raw["courses"] = tuple(
-            CourseService(**{**c, "instructors": tuple(c.get("instructors", ()))})
+            CourseService(**{**c, "instructors": tuple(c.get("instructors", ())), "roster": tuple(c.get("roster", ()))})
             for c in raw.get("courses", ())
         )
         for key in ("lms_webhook_allowed_hosts", "proxy_command", "code_dirs", "hidden_code_dirs", "masked_files", "gpus", "gpu_groups", "admin_users"):

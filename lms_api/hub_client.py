@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel
@@ -79,6 +80,16 @@ class HubClient:
             raise ApiError(400, "oauth_code_rejected", "The hub rejected the login code; log in again.")
         self._raise_unless_ok(response)
         return str(response.json()["access_token"])
+
+    async def add_to_group(self, group: str, user: str) -> None:
+        """Add ``user`` to the hub group ``group`` with the LMS's own token (self-enrolment)."""
+        response = await self._request(
+            "POST", self._settings.hub_api_url.rstrip("/") + f"/groups/{quote(group, safe='')}/users",
+            headers={"Authorization": f"token {self._settings.api_token}"}, json={"users": [user]},
+        )
+        if response.status_code == 403:
+            raise ApiError(403, "enrolment_closed", f"The hub does not let the LMS enrol learners in {group}.")
+        self._raise_unless_ok(response)
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:

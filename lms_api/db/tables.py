@@ -84,6 +84,8 @@ class Course(Base):
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # self: learners may enrol themselves (POST /courses/{id}/self-enrolment) | roster: only the lab's roster or an admin
+    enrolment: Mapped[str] = mapped_column(String(20), default="roster", server_default="roster")
 
 
 class CatalogItem(Base):
@@ -97,6 +99,7 @@ class CatalogItem(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     attempt_limit: Mapped[int | None] = mapped_column(Integer)
+    hours: Mapped[float | None] = mapped_column(Float)  # expected learner hours
 
 
 class ItemWeight(Base):

@@ -4,6 +4,12 @@ They come from the hub sync (nbgrader's groups `nbgrader-<course>` and `formgrad
 "hub": removed again when the hub removes the group) or from an admin (source "api": the sync keeps
 them). Instructors never enroll anyone: naming a person would give them that person's profile, path
 and xAPI. They add learners the nbgrader way (the course's hub group), and may remove a learner.
+
+Self-enrolment (a course whose course file says `enrolment: self`): a signed-in learner joins the
+course's hub group `nbgrader-<course>` through the LMS. The hub group stays the one source of truth
+(nbgrader's assignment list reads it; the hub sync mirrors it): the LMS adds the learner there first,
+with its own token (the hub grants it `groups!group=nbgrader-<course>` for self-enrolment courses
+only), and records the enrollment (source "hub") only once the hub said yes.
 """
 
 from __future__ import annotations
@@ -13,15 +19,18 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Response, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from ..audit import record_change
 from ..auth import PrincipalDep
+from ..db.engine import Database
 from ..db.tables import Course, Enrollment, Person
-from ..deps import ReadSession, WriteSession
+from ..deps import DatabaseDep, HubClientDep, ReadSession, WriteSession
 from ..errors import ApiError
 from ..policy import not_found, readable_person, require_course_manager
+from ..principal import Principal
 from ..schemas.common import ERROR_RESPONSES, MAX_ID, InputModel
 from .params import CourseId, ObjectId, PersonId
 
@@ -102,3 +111,43 @@ def unenroll(enrollment_id: ObjectId, principal: PrincipalDep, session: WriteSes
     record_change(session, principal, "delete", "enrollment", enrollment_id)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+LEARNER_GROUP = "nbgrader-{course_id}"
+
+
+def _self_enrolment_check(database: Database, course_id: str, principal: Principal) -> int:
+    """The person enrolling themselves; ApiError when the course is not open to them."""
+    with database.read() as session:
+        course = session.get(Course, course_id)
+        if course is None:
+            raise not_found("course", course_id)
+        if course.enrolment != "self":
+            raise ApiError(403, "enrolment_closed", f"Course '{course_id}' enrols from its roster only: ask its instructor.")
+        if principal.person_id is None or not principal.actor.startswith("user:") or session.get(Person, principal.person_id) is None:
+            raise ApiError(403, "learners_only", "Only a signed-in learner (a hub user) enrols themselves.")
+        return principal.person_id
+
+
+def _record_self_enrolment(database: Database, course_id: str, person_id: int, principal: Principal) -> EnrollmentPublic:
+    with database.write() as session:
+        existing = session.scalar(select(Enrollment).where(
+            Enrollment.person_id == person_id, Enrollment.course_id == course_id, Enrollment.role == CourseRole.LEARNER.value
+        ))
+        if existing is not None:
+            return _public(existing)
+        enrollment = Enrollment(person_id=person_id, course_id=course_id, role=CourseRole.LEARNER.value, source="hub")
+        session.add(enrollment)
+        session.flush()
+        record_change(session, principal, "create", "enrollment", enrollment.id)
+        session.commit()
+        return _public(enrollment)
+
+
+@router.post("/courses/{course_id}/self-enrolment", status_code=status.HTTP_201_CREATED)
+async def enrol_myself(course_id: CourseId, principal: PrincipalDep, hub: HubClientDep, database: DatabaseDep) -> EnrollmentPublic:
+    """The signed-in learner joins a course open to self-enrolment (its hub group first, then the LMS).
+    Enrolling again answers the enrollment there is."""
+    person_id = await run_in_threadpool(_self_enrolment_check, database, course_id, principal)
+    await hub.add_to_group(LEARNER_GROUP.format(course_id=course_id), principal.name)
+    return await run_in_threadpool(_record_self_enrolment, database, course_id, person_id, principal)

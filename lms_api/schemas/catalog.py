@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, Field
@@ -15,9 +16,15 @@ Description = Annotated[Text, Field(max_length=5000)]
 ItemLevel = Annotated[int, Field(ge=1, le=4)]
 
 
+class Enrolment(StrEnum):
+    SELF = "self"  # learners may enrol themselves
+    ROSTER = "roster"  # only the lab's roster (the course file) or an admin
+
+
 class CourseBase(InputModel):
     title: Title
     description: Description = ""
+    enrolment: Enrolment = Enrolment.ROSTER
 
 
 class CourseCreate(CourseBase):
@@ -27,12 +34,14 @@ class CourseCreate(CourseBase):
 class CourseUpdate(InputModel):
     title: Title | None = None
     description: Description | None = None
+    enrolment: Enrolment | None = None
 
 
 class CoursePublic(BaseModel):
     id: str
     title: str
     description: str
+    enrolment: str
     created_at: datetime
 
 
@@ -46,6 +55,7 @@ class ItemBase(InputModel):
     due_at: Timestamp | None = None
     attempt_limit: Annotated[int, Field(ge=1, le=1000)] | None = None
     position: Annotated[int, Field(ge=0, le=10_000)] = 0
+    hours: Annotated[float, Field(gt=0, le=1000)] | None = Field(default=None, description="expected learner hours")
 
 
 class ItemCreate(ItemBase):
@@ -65,6 +75,7 @@ class ItemPublic(BaseModel):
     due_at: datetime | None
     attempt_limit: int | None
     position: int
+    hours: float | None
 
 
 class CatalogFileItem(ItemBase):

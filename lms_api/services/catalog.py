@@ -26,13 +26,15 @@ SEED_CATALOG = Path(__file__).resolve().parent.parent / "seed_catalog.yaml"
 
 
 def course_public(course: Course) -> CoursePublic:
-    return CoursePublic(id=course.id, title=course.title, description=course.description, created_at=course.created_at)
+    return CoursePublic(
+        id=course.id, title=course.title, description=course.description, enrolment=course.enrolment, created_at=course.created_at
+    )
 
 
 def create_course(session: Session, *, data: CourseCreate) -> Course:
     if session.get(Course, data.id) is not None:
         raise ApiError(409, "course_exists", f"A course '{data.id}' exists already.")
-    course = Course(id=data.id, title=data.title, description=data.description)
+    course = Course(id=data.id, title=data.title, description=data.description, enrolment=data.enrolment.value)
     session.add(course)
     session.flush()
     return course
@@ -41,7 +43,7 @@ def create_course(session: Session, *, data: CourseCreate) -> Course:
 def update_course(session: Session, *, course: Course, data: CourseUpdate) -> Course:
     for key, value in data.model_dump(exclude_unset=True).items():
         if value is not None:
-            setattr(course, key, value)
+            setattr(course, key, str(value))
     session.flush()
     return course
 
@@ -65,7 +67,7 @@ def items_public(session: Session, items: list[CatalogItem]) -> list[ItemPublic]
         ItemPublic(
             id=i.id, course_id=i.course_id, kind=i.kind, title=i.title, description=i.description, level=i.level,
             weights=dict(sorted(weights[i.id].items())), prerequisites=prerequisites[i.id], due_at=i.due_at,
-            attempt_limit=i.attempt_limit, position=i.position,
+            attempt_limit=i.attempt_limit, position=i.position, hours=i.hours,
         )
         for i in items
     ]
@@ -89,7 +91,7 @@ def _check_prerequisites(session: Session, item_id: str, prerequisites: list[str
 
 def _write_item(session: Session, item: CatalogItem, data: ItemBase) -> None:
     item.kind, item.title, item.description, item.level = data.kind.value, data.title, data.description, data.level
-    item.due_at, item.attempt_limit, item.position = data.due_at, data.attempt_limit, data.position
+    item.due_at, item.attempt_limit, item.position, item.hours = data.due_at, data.attempt_limit, data.position, data.hours
     session.execute(delete(ItemWeight).where(ItemWeight.item_id == item.id))
     session.execute(delete(ItemPrerequisite).where(ItemPrerequisite.item_id == item.id))
     session.flush()
@@ -139,10 +141,12 @@ def sync_catalog(session: Session, *, catalog: CatalogFile) -> CatalogSyncReport
     for course_data in catalog.courses:
         course = session.get(Course, course_data.id)
         if course is None:
-            session.add(Course(id=course_data.id, title=course_data.title, description=course_data.description))
+            session.add(Course(
+                id=course_data.id, title=course_data.title, description=course_data.description, enrolment=course_data.enrolment.value
+            ))
             report.courses_created.append(course_data.id)
         else:
-            course.title, course.description = course_data.title, course_data.description
+            course.title, course.description, course.enrolment = course_data.title, course_data.description, course_data.enrolment.value
             report.courses_updated.append(course_data.id)
         session.flush()
         for item_data in course_data.items:

@@ -12,7 +12,6 @@ from practicum.grading.settings import GradingSettings
 from practicum.lms_api.db.engine import Database
 from practicum.lms_api.db.migrate import upgrade_database
 from practicum.lms_api.db.tables import ApiToken
-from practicum.lms_api.services import catalog
 from practicum.lms_api.services.tokens import create_token
 from practicum.lms_api.tokens import Scope, hash_token
 
@@ -26,16 +25,13 @@ LMS_TOKEN_NAME = "grading-service"
 def results_token(layout: StateLayout) -> str:
     """The grading service's ``results:write`` token of the lab's LMS: made once, kept while it is valid.
 
-    The LMS database is brought to its schema and its catalog synced first: results name catalog items."""
+    The LMS database is brought to its schema first (the lab synced its catalog before: results name catalog items)."""
     layout.grading.mkdir(parents=True, exist_ok=True, mode=0o700)
     kept = layout.grading / "lms-token"
     url = layout.lms_database_url
     upgrade_database(url)
     db = Database(url)
     try:
-        with db.write() as session:
-            catalog.sync_catalog(session, catalog=catalog.load_catalog_file(catalog.SEED_CATALOG))
-            session.commit()
         if kept.exists():
             token = kept.read_text().strip()
             with db.write() as session:

@@ -14,13 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from practicum.hub_config.formgrader_links import write_formgrader_server_config
 from practicum.hub_config.profiles import detect_gpus
 from practicum.hub_config.sandbox import SANDBOX_EXCHANGE
 from practicum.hub_config.settings import SETTINGS_ENV, CourseService, HubSettings
 from practicum.hub_config.singleuser import write_singleuser_config
 
 from . import mlflow_server, preflight, sandboxes
-from .courses import Course, load_catalog, prepare_course
+from .courses import Course, load_catalog, prepare_course, sync_catalog_into_lms
 from .errors import LabError
 from .grading import grading_environment
 from .health import ServiceHealth, check_endpoint
@@ -84,6 +85,7 @@ def start_lab(settings: LabSettings, progress: ProgressCallback | None = None) -
     )
     datasets_dir = _public_datasets(settings)
     courses = load_catalog(settings.courses_dir)
+    sync_catalog_into_lms(layout.lms_database_url, settings.courses_dir)
     preflight.check_ports_free(settings.ip, settings.ports.named(len(courses)))
 
     secrets = load_or_create_secrets(layout.secrets_file)
@@ -96,6 +98,7 @@ def start_lab(settings: LabSettings, progress: ProgressCallback | None = None) -
         prepare_course(
             course, settings.courses_dir, Path(service.root), layout.exchange, layout.exchange_inbound, env, sandboxed=sandbox == "bubblewrap"
         )
+        write_formgrader_server_config(Path(service.config_dir), hub_settings.public_url, service.service_name)
     if sandbox == "bubblewrap":
         sandboxes.sweep_leftovers(layout)
         services = []
@@ -243,6 +246,9 @@ def _hub_settings(
                 root=str(layout.courses / course.course_id),
                 port=ports.formgrader_base + i,
                 instructors=course.instructors,
+                roster=course.roster,
+                self_enrolment=course.self_enrolment,
+                config_dir=str(layout.formgrader_homes / course.course_id / ".jupyter"),
             )
             for i, course in enumerate(courses)
         ),

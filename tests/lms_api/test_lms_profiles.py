@@ -47,20 +47,20 @@ def test_interview_then_result_moves_the_profile_with_explained_evidence(lms: Lm
     assert [(c["dimension"], c["before"], c["after"]) for c in imported["changes"]] == [("ml_engineering", 0.0, 1.0)]
 
     posted = lms.ok(lms.post("results", lms.admin, grade_result("s-1", score=0.9)), 201)
-    assert posted["profile_changes"] == 4
+    assert posted["profile_changes"] == 6
 
     profile = lms.ok(lms.get(f"people/{person_id}/profile", lms.admin))
     values = {d["dimension"]: d["value"] for d in profile["dimensions"]}
-    # lung_nodule_ct_detection: level 3, score 0.9 -> D = 2.7
-    assert values["ml_engineering"] == 1.68  # 1.0 + 0.5 x 0.8 x (2.7 - 1.0)
+    # lung_nodule_ct_detection (weights from its project.yaml): level 3, score 0.9 -> D = 2.7
+    assert values["ml_engineering"] == 1.85  # 1.0 + 0.5 x 1.0 x (2.7 - 1.0)
     assert values["medical_imaging"] == 1.35  # 0 + 0.5 x 1.0 x 2.7
     assert values["medical_statistics"] == 0.675  # 0 + 0.5 x 0.5 x 2.7
-    assert values["clinical_scenario"] == 0.54  # 0 + 0.5 x 0.4 x 2.7
+    assert values["clinical_scenario"] == 0.81  # 0 + 0.5 x 0.6 x 2.7
     assert values["clinical_data"] == 0.0
     ml = next(d for d in profile["dimensions"] if d["dimension"] == "ml_engineering")
-    assert ml["level"] == "aware" and ml["target"] == 3 and ml["gap"] == 1.32
+    assert ml["level"] == "aware" and ml["target"] == 3 and ml["gap"] == 1.15
     latest, first = ml["changes"]
-    assert (latest["before"], latest["after"], latest["delta"]) == (1.0, 1.68, 0.68)
+    assert (latest["before"], latest["after"], latest["delta"]) == (1.0, 1.85, 0.85)
     assert latest["evidence"]["kind"] == "result" and latest["evidence"]["score"] == 0.9
     assert latest["evidence"]["links"]["result"] == f"/services/lms/results/{posted['id']}"
     assert "mlflow_run" in latest["evidence"]["links"]
@@ -68,7 +68,7 @@ def test_interview_then_result_moves_the_profile_with_explained_evidence(lms: Lm
     assert first["evidence"]["kind"] == "interview"
 
     history = lms.ok(lms.get(f"people/{person_id}/profile/history", lms.admin, params={"dimension": "ml_engineering"}))
-    assert [c["after"] for c in history["items"]] == [1.0, 1.68]
+    assert [c["after"] for c in history["items"]] == [1.0, 1.85]
 
 
 def test_quiz_and_rubric_evidence(lms: Lms) -> None:

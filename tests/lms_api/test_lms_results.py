@@ -44,7 +44,7 @@ def test_concurrent_posts_of_one_result_store_one_result(lms: Lms) -> None:
     assert count(lms, Result) == 1
     assert count(lms, Evidence) == 1
     assert count(lms, ProgressEvent) == 3  # submitted, passed, completed
-    assert count(lms, ProfileChange) == 4
+    assert count(lms, ProfileChange) == 6  # the lung project's six weighted dimensions (project.yaml)
 
 
 def test_attempts_progress_and_overdue(lms: Lms) -> None:
