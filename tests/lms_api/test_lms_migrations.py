@@ -19,7 +19,9 @@ BACKENDS = pytest.mark.parametrize("empty_db_url", ["sqlite", "postgresql"], ind
 def test_empty_database_to_head_matches_the_models(empty_db_url: str) -> None:
     assert current_revision(empty_db_url) is None
     upgrade_database(empty_db_url)
-    assert current_revision(empty_db_url) == head_revision() == "0005_catalog_hours_enrolment"
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1, f"the migrations have {len(heads)} heads: chain the newest on the one before"
+    assert current_revision(empty_db_url) == head_revision() == heads[0]
     engine = make_engine(empty_db_url)
     try:
         with engine.connect() as connection:
