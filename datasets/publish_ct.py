@@ -2,7 +2,10 @@
 
 Series are split by (de-identified) patient into train / val / test. Train and val
 carry their LUNA16-format annotations; the test split has the images and the list
-of series only, and its annotations go to the hidden folder.
+of series only, and its annotations go to the hidden folder. The build's practice patients
+(``raw/practice_seriesuids.csv``) form the split ``practice``, published the same way as the test
+split: the imaging course's annotation practice is graded on it, so that no learner's marks are
+ever scored against the nodule project's hidden test split.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 import pydicom
 
 from .cards import ColumnDoc, DatasetCard, checksums, write_card
-from .ct.annotations import read_annotations, remap_series, write_annotations, write_seriesuids
+from .ct.annotations import read_annotations, read_seriesuids, remap_series, write_annotations, write_seriesuids
 from .dicom_deid import Keyring
 from .publish_ehr import PublishedDataset
 from .splits import SplitFractions, assign_splits, make_hidden_dir
@@ -24,17 +27,22 @@ ANNOTATION_FILES = ("annotations.csv", "annotations_excluded.csv")
 # nodules, and the FROC/CPM of a handful of scans swings too much to grade by (LUNA16
 # scored 888 scans by cross-validation; a lab build has a few dozen).
 SPLIT_FRACTIONS = SplitFractions(train=0.45, val=0.15, test=0.40)
+PRACTICE = "practice"
+HIDDEN_SPLITS = ("test", PRACTICE)  # their annotations are the grader's only
 
 
 def publish_ct(raw_dir: Path, deid_dir: Path, public_root: Path, hidden_root: Path, *, key: bytes, version: str) -> PublishedDataset:
     public, hidden = public_root / "ct", make_hidden_dir(hidden_root / "ct")
     series = _series_of(deid_dir)  # series uid -> (patient id, folder)
-    assignment = assign_splits({patient for patient, _ in series.values()}, key=key, fractions=SPLIT_FRACTIONS)
     keyring = Keyring(key)
+    listed = raw_dir / "practice_seriesuids.csv"
+    practice = {keyring.uid(uid) for uid in read_seriesuids(listed)} if listed.is_file() else set()
+    split_of = assign_splits({patient for uid, (patient, _) in series.items() if uid not in practice}, key=key, fractions=SPLIT_FRACTIONS)
+    assignment = {uid: PRACTICE if uid in practice else split_of[patient] for uid, (patient, _) in series.items()}
     annotations = {name: remap_series(read_annotations(raw_dir / name), keyring.uid) for name in ANNOTATION_FILES}
-    counts = {"train": 0, "val": 0, "test": 0}
+    counts = {"train": 0, "val": 0, "test": 0, **({PRACTICE: 0} if practice else {})}
     for split in counts:
-        members = sorted(uid for uid, (patient, _) in series.items() if assignment[patient] == split)
+        members = sorted(uid for uid in series if assignment[uid] == split)
         counts[split] = len(members)
         folder = public / split
         for uid in members:
@@ -43,9 +51,9 @@ def publish_ct(raw_dir: Path, deid_dir: Path, public_root: Path, hidden_root: Pa
         write_seriesuids(folder / "seriesuids.csv", members)
         for name, rows in annotations.items():
             part = [row for row in rows if row.seriesuid in set(members)]
-            target = hidden / f"test_{name}" if split == "test" else folder / name
+            target = hidden / f"{split}_{name}" if split in HIDDEN_SPLITS else folder / name
             write_annotations(target, part)
-            if split == "test":
+            if split in HIDDEN_SPLITS:
                 os.chmod(target, 0o600)
     card = DatasetCard(
         name="ct",
@@ -67,7 +75,9 @@ def publish_ct(raw_dir: Path, deid_dir: Path, public_root: Path, hidden_root: Pa
         ],
         checksums=checksums(public),
         notes=["Patients are split by a keyed hash: a patient (with all their studies and series) is in one split only.",
-               "The test split's annotations are held by the grader, outside every sandbox."],
+               "The test split's annotations are held by the grader, outside every sandbox.",
+               "The practice split (patients drawn apart from the cohort) is the imaging course's annotation practice; "
+               "its annotations are the grader's too, and no project is graded on it."],
     )
     write_card(public, card)
     return PublishedDataset("ct", str(public), str(hidden), counts)

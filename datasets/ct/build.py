@@ -7,6 +7,7 @@ Layout of a build under ``out_dir``::
       annotations.csv            LUNA16: seriesuid,coordX,coordY,coordZ,diameter_mm
       annotations_excluded.csv   findings an evaluation ignores (diameter -1: non-nodule)
       seriesuids.csv             every scan, one series uid a line
+      practice_seriesuids.csv    the scans of the annotation practice (published as a split of their own)
       phi_manifest.json          planted values and original UIDs (never copy it to outputs)
       build_report.json          this build's CTBuildReport
 
@@ -61,6 +62,7 @@ class CTBuildReport:
     n_original_uids: int
     bytes_written: int
     seconds: float
+    n_practice_series: int = 0
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -148,6 +150,8 @@ def build_ct_exports(
         write_annotations(tmp / "annotations.csv", nodules)
         write_annotations(tmp / "annotations_excluded.csv", excluded)
         write_seriesuids(tmp / "seriesuids.csv", [r.series_uid for r in results])
+        practice = [job.series.series_uid for job in jobs if job.study.practice]
+        write_seriesuids(tmp / "practice_seriesuids.csv", practice)
         built = manifest.build({"size": spec.name, "seed": seed, "format": BUILD_FORMAT})
         built.save(tmp / "phi_manifest.json")
         report = CTBuildReport(
@@ -171,6 +175,7 @@ def build_ct_exports(
             n_original_uids=len(built.uids),
             bytes_written=sum(r.n_bytes for r in results),
             seconds=round(time.monotonic() - started, 2),
+            n_practice_series=len(practice),
         )
         write_text_atomic(tmp / "build_report.json", json.dumps(report.to_json(), indent=2))
         _swap_into_place(tmp, raw)

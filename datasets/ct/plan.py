@@ -46,6 +46,7 @@ class StudyPlan:
     admission_id: str
     requested_procedure_id: str
     series: tuple[SeriesPlan, ...]
+    practice: bool = False  # a patient of the annotation practice split (drawn after the cohort)
 
 
 def make_uid(seed: int, *parts: object) -> str:
@@ -54,10 +55,11 @@ def make_uid(seed: int, *parts: object) -> str:
 
 
 def plan_build(size: BuildSize, seed: int, difficulty: Difficulty = DEFAULT_DIFFICULTY) -> list[StudyPlan]:
-    """All studies of a build, in a stable order (deterministic in ``seed``)."""
+    """All studies of a build, in a stable order (deterministic in ``seed``); the practice patients come last,
+    so the cohort's own patients are the same with or without them."""
     rng = np.random.default_rng([seed, 20240611])
     studies: list[StudyPlan] = []
-    for p in range(size.n_patients):
+    for p in range(size.n_patients + size.practice_patients):
         patient = make_patient(rng, p)
         n_studies = 2 if rng.random() < size.second_study_share else 1
         previous: dt.date | None = None
@@ -104,6 +106,7 @@ def plan_build(size: BuildSize, seed: int, difficulty: Difficulty = DEFAULT_DIFF
                     admission_id=f"ADM-{int(rng.integers(1000000, 9999999))}",
                     requested_procedure_id=f"RP{int(rng.integers(100000, 999999))}",
                     series=series,
+                    practice=p >= size.n_patients,
                 )
             )
     return studies

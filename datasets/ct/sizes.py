@@ -21,6 +21,9 @@ class BuildSize:
     slice_thickness_mm: tuple[float, ...]
     coverage_mm: tuple[float, float]
     slices: tuple[int, int]
+    # Patients drawn after the cohort for the imaging course's annotation practice: their series form a
+    # split of their own whose reference annotations only the grader reads (no project grades on them).
+    practice_patients: int = 0
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -36,6 +39,7 @@ SIZES: dict[str, BuildSize] = {
         slice_thickness_mm=(2.0, 2.5),
         coverage_mm=(200.0, 240.0),
         slices=(64, 96),
+        practice_patients=2,
     ),
     "full": BuildSize(
         name="full",
@@ -46,6 +50,7 @@ SIZES: dict[str, BuildSize] = {
         slice_thickness_mm=(1.0, 1.25, 1.5),
         coverage_mm=(250.0, 300.0),
         slices=(160, 300),
+        practice_patients=3,
     ),
 }
 

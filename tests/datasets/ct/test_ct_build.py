@@ -3,6 +3,7 @@ recorded in a manifest kept apart, LUNA16 annotations in world millimetres, dete
 
 import json
 from collections import defaultdict
+from dataclasses import replace
 
 import numpy as np
 import pydicom
@@ -50,9 +51,11 @@ def test_layout_and_report(build):
         "build_report.json",
         "dicom",
         "phi_manifest.json",
+        "practice_seriesuids.csv",
         "seriesuids.csv",
     ]
     assert (report.n_patients, report.n_studies, report.n_series) == (2, 4, 8)
+    assert report.n_practice_series == 0 and (raw / "practice_seriesuids.csv").read_text() == ""
     assert report.n_files == len(list((raw / "dicom").rglob("*.dcm")))
     assert json.loads((raw / "build_report.json").read_text())["n_files"] == report.n_files
     assert not list(out.glob(".raw*")), "no temporary build folder left behind"
@@ -153,3 +156,25 @@ def test_builds_are_deterministic(build, tmp_path):
     b = sorted((tmp_path / "raw" / "dicom").rglob("*.dcm"))[:5]
     assert [f.read_bytes() for f in a] == [f.read_bytes() for f in b]
     assert again.n_files == sum(1 for _ in (tmp_path / "raw" / "dicom").rglob("*.dcm"))
+
+
+def test_practice_patients_come_after_the_cohort_and_leave_it_as_it_was():
+    alone = plan_build(TINY, seed=1)
+    with_practice = plan_build(replace(TINY, practice_patients=1), seed=1)
+    assert with_practice[: len(alone)] == alone and not any(study.practice for study in alone)
+    extra = with_practice[len(alone):]
+    assert extra and all(study.practice for study in extra)
+    assert {study.patient.key for study in extra}.isdisjoint(study.patient.key for study in alone)
+
+
+def test_the_practice_split_is_published_apart_and_its_annotations_are_the_graders(small_build):
+    public, hidden = small_build / "public" / "ct", small_build / "hidden" / "ct"
+    practice = read_seriesuids(public / "practice" / "seriesuids.csv")
+    others = {split: set(read_seriesuids(public / split / "seriesuids.csv")) for split in ("train", "val", "test")}
+    assert practice and all(others[split].isdisjoint(practice) for split in others)
+    assert not (public / "practice" / "annotations.csv").exists()
+    reference = hidden / "practice_annotations.csv"
+    assert reference.stat().st_mode & 0o777 == 0o600 and {row.seriesuid for row in read_annotations(reference)} <= set(practice)
+    for split in ("train", "val"):
+        assert {row.seriesuid for row in read_annotations(public / split / "annotations.csv")}.isdisjoint(practice)
+    assert json.loads((public / "card.json").read_text())["splits"]["practice"] == len(practice)
