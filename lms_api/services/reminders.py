@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select, update
+from sqlalchemy import String, any_, cast, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -205,6 +206,7 @@ def claim(db: Database, settings: Settings, mailer: Mailer, now: datetime, repor
         due = find_due(session, settings, now)
         report.due = len(due)
         prefs = _preferences(session)
+        known = _known_keys(session, [f"{r.key}/{c}" for r in due for c in ("in_app", "webhook", "email")])
         for reminder in due:
             pref = prefs.get(reminder.person_id)
             channels: list[str] = []
@@ -222,9 +224,9 @@ def claim(db: Database, settings: Settings, mailer: Mailer, now: datetime, repor
                 row = {"key": key, "person_id": reminder.person_id, "kind": reminder.kind, "channel": channel,
                        "status": "claimed" if channel == "email" else "sent", "attempts": 1, "created_at": now,
                        "claimed_at": now, "sent_at": None if channel == "email" else now}
-                if session.execute(_insert_key(dialect), row).first() is None:
+                if key in known or session.execute(_insert_key(dialect), row).first() is None:
                     report.skipped_duplicates += 1
-                    if channel == "email":
+                    if channel == "email" and known.get(key, "failed") == "failed":
                         retry = _retry_failed(session, key, now)
                         if retry:
                             claimed.append((key, _mail(reminder)))
@@ -244,6 +246,19 @@ def claim(db: Database, settings: Settings, mailer: Mailer, now: datetime, repor
                     claimed.append((key, _mail(reminder)))
         session.commit()
     return claimed
+
+
+def _known_keys(session: Session, keys: list[str]) -> dict[str, str]:
+    """Key -> status of the keys already stored (most of a round's after the first): a query per 500 keys."""
+    known: dict[str, str] = {}
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        # PostgreSQL: one array parameter (= ANY), not 500 bound values the driver adapts one by one.
+        match = Reminder.key == any_(cast(chunk, ARRAY(String))) if postgresql else Reminder.key.in_(chunk)
+        rows = session.execute(select(Reminder.key, Reminder.status).where(match))
+        known.update({key: status for key, status in rows})
+    return known
 
 
 def _retry_failed(session: Session, key: str, now: datetime) -> bool:
