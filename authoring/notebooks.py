@@ -103,6 +103,21 @@ def secrets(notebook: nbformat.NotebookNode) -> list[Secret]:
     return found
 
 
+def public_text(notebook: nbformat.NotebookNode) -> str:
+    """What the source shows outside every solution and hidden-test block (task text, visible tests, setup):
+    a secret line written there too (a hint) is published by the instructor, not leaked by the release."""
+    shown: list[str] = []
+    for cell in notebook.cells:
+        meta = nbgrader_meta(cell)
+        source = cell.get("source", "")
+        if meta.get("solution") and cell.get("cell_type") == "code" and BEGIN_SOLUTION not in source:
+            continue
+        _, outside, _ = blocks(source, BEGIN_SOLUTION, END_SOLUTION)
+        _, visible, _ = blocks("\n".join(outside), BEGIN_HIDDEN, END_HIDDEN)
+        shown.extend(visible)
+    return "\n".join(shown)
+
+
 def encodings(text: str) -> list[bytes]:
     """How ``text`` can appear in a file's bytes: raw UTF-8, and as a JSON string body (a notebook)."""
     return list(dict.fromkeys([text.encode(), json.dumps(text)[1:-1].encode(), json.dumps(text, ensure_ascii=False)[1:-1].encode()]))

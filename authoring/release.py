@@ -22,6 +22,7 @@ from practicum.lab.processes import pid_alive
 from practicum.lab.sandboxes import give_course_to_its_uid
 from practicum.lab.secrets import load_or_create_secrets
 from practicum.lab.state import LabState, read_state
+from practicum.sandbox.identity import own
 
 from .errors import AuthoringError
 
@@ -66,16 +67,22 @@ def release_course(course_id: str, assignment: str | None = None, *, courses_dir
         )
     layout = StateLayout(state_dir)
     only = _only(course, assignment)
+    sandboxed = state.sandbox == "bubblewrap"
     try:
+        if sandboxed:
+            # nbgrader releases only into folders its user owns; the formgrader (the course's uid) owns them
+            # while the lab runs: root takes them for the seconds of the release, then gives them back.
+            for folder in (Path(service.root), layout.exchange / course_id):
+                if folder.exists():
+                    own(folder, 0, always=True)
         prepare_course(
-            only, courses_dir, Path(service.root), layout.exchange, layout.exchange_inbound, _nbgrader_env(),
-            sandboxed=state.sandbox == "bubblewrap",
+            only, courses_dir, Path(service.root), layout.exchange, layout.exchange_inbound, _nbgrader_env(), sandboxed=sandboxed,
         )
     except LabError as exc:
         raise AuthoringError(str(exc)) from None
-    if state.sandbox == "bubblewrap":
-        # The formgrader runs as the course's uid: what this release wrote becomes its own.
-        give_course_to_its_uid(layout, service)
+    finally:
+        if sandboxed:
+            give_course_to_its_uid(layout, service)
     try:
         learners, instructors = sync_groups(state, layout, course, service)
     except (HubError, OSError) as exc:

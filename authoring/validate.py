@@ -34,6 +34,7 @@ from .notebooks import (
     encodings,
     is_autograded_test,
     nbgrader_meta,
+    public_text,
     read_notebook,
     secrets,
 )
@@ -264,9 +265,13 @@ def _near_miss(line: str) -> str | None:
 
 def leak_faults(source: Any, release: Path, shown: str) -> list[str]:
     """Each solution or hidden-test line of ``source`` found in the bytes of a released file, and any
-    nbgrader marker left in them."""
+    nbgrader marker left in them. In the released notebook itself a line the source also shows outside
+    the blocks (a hint in the task text) is the instructor's choice, not a leak; in any other released
+    file (a helper module, a data file beside the notebook) every secret line counts."""
     faults: list[str] = []
     files = {p: p.read_bytes() for p in sorted(release.rglob("*")) if p.is_file()}
+    shown_anyway = public_text(source)
+    notebook_name = Path(shown).name
     for path, data in files.items():
         name = f"release {release.parent.parent.name}/{path.relative_to(release.parent).as_posix()}"
         for marker in (BEGIN_SOLUTION, BEGIN_HIDDEN):
@@ -275,6 +280,8 @@ def leak_faults(source: Any, release: Path, shown: str) -> list[str]:
         reported: set[tuple[int, str]] = set()
         for secret in secrets(source):
             if (secret.cell, secret.kind) in reported:
+                continue
+            if path.name == notebook_name and path.parent == release and secret.line in shown_anyway:
                 continue
             if any(form in data for form in encodings(secret.line)):
                 where = f"cell {secret.cell}" + (f" ({secret.grade_id})" if secret.grade_id else "")

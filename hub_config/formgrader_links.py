@@ -3,7 +3,8 @@ JupyterLab (the Nbgrader panel), and its links to folders and notebooks reach it
 
 - JupyterHub's single-user servers send ``frame-ancestors 'none'``, so the Nbgrader panel of the
   formgrader's JupyterLab stays blank ("refused to connect"). The formgrader's server is given a CSP
-  that lets pages under its own prefix on the hub's public origin frame it, and nothing else.
+  that lets pages of the hub's own origin frame it and no other site. (A path would be narrower, but
+  browsers match frame-ancestors against the ancestor's origin only: Chromium then blocks the panel too.)
 - Opened in a tab of its own, nbgrader's formgrader links a folder as ``/tree/<path>`` and a notebook
   as ``/notebooks/<path>`` from the origin's root (not its server's prefix): the hub answered 404. The
   hub redirects such a request, when it comes from a formgrader page, to that formgrader's server.
@@ -25,8 +26,9 @@ LINK_PREFIXES = ("tree", "notebooks", "edit")
 
 
 def formgrader_server_config(public_url: str, service_name: str) -> dict[str, Any]:
-    """The formgrader server's jupyter_server_config.json: framed only by its own pages."""
-    own = f"{public_url.rstrip('/')}/services/{service_name}/"
+    """The formgrader server's jupyter_server_config.json: framed by pages of the hub's origin only."""
+    origin = urlparse(public_url)
+    own = f"{origin.scheme}://{origin.netloc}"
     return {"ServerApp": {"tornado_settings": {"headers": {"Content-Security-Policy": f"frame-ancestors 'self' {own}"}}}}
 
 

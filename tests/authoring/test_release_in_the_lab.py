@@ -114,7 +114,7 @@ def test_a_learner_enrols_themselves_where_the_course_allows_it(lab, hub):
     # The LMS's hub token may change this course's group only.
     other = httpx.post(f"{lab.state.hub_api_url}/groups/formgrade-{COURSE}/users", json={"users": ["selma"]},
                        headers={"Authorization": f"token {_lms_hub_token(lab)}"}, timeout=30)
-    assert other.status_code == 403
+    assert other.status_code in (403, 404)  # the hub hides what a token may not touch
     assert f"formgrade-{COURSE}" not in hub.user("selma")["groups"]
 
 
@@ -136,13 +136,13 @@ def _service_environ(lab: BackgroundLab, marker: str) -> dict[str, str]:
     raise AssertionError(f"no process with {marker}")
 
 
-def test_the_formgrader_may_be_framed_by_its_own_pages_only(lab):
+def test_the_formgrader_may_be_framed_by_the_hubs_origin_only(lab):
     instructor = login(lab, "instructor")
     page = instructor.get(f"{FORMGRADER}/formgrader")
     assert page.status_code == 200
     policy = page.headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" not in policy
-    assert f"frame-ancestors 'self' {lab.state.public_url}{FORMGRADER}/" in policy
+    assert policy == f"frame-ancestors 'self' {lab.state.public_url}"
 
 
 def test_formgrader_links_from_the_origin_root_reach_its_server(lab):
@@ -159,7 +159,7 @@ def test_formgrader_links_from_the_origin_root_reach_its_server(lab):
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (make install)")
-def test_a_real_browser_shows_the_formgrader_in_its_jupyterlab_frame_and_nowhere_else(lab):
+def test_a_real_browser_shows_the_formgrader_in_its_jupyterlab_frame_and_not_on_another_site(lab):
     from playwright.sync_api import sync_playwright
 
     password = load_or_create_secrets(lab.state_dir / "secrets.json").user_password
@@ -186,7 +186,8 @@ def test_a_real_browser_shows_the_formgrader_in_its_jupyterlab_frame_and_nowhere
             page.goto(f"{origin}{FORMGRADER}/lab", wait_until="domcontentloaded")
             inside = page.evaluate(frame_probe, f"{origin}{FORMGRADER}/formgrader/manage_assignments")
             assert "Manage Assignments" in inside or "welcome" in inside, inside
-            page.goto(f"{origin}/hub/home", wait_until="domcontentloaded")
+            # Another origin (MLflow's port) may not frame it.
+            page.goto(f"{lab.state.mlflow_url}/health", wait_until="domcontentloaded")
             outside = page.evaluate(frame_probe, f"{origin}{FORMGRADER}/formgrader/manage_assignments")
             assert "Manage Assignments" not in outside and "welcome" not in outside, outside
         finally:

@@ -50,23 +50,26 @@ def test_the_unchanged_copy_validates(course, data_dir):
 
 
 def test_a_solution_left_in_the_release_is_named_with_its_source_cell(course, data_dir):
-    def hint(cells):
-        cells["task"]["source"] += '\n\nHint: the last line is `return "soft tissue"`.'
-
-    edit_cells(course, hint)
+    # A helper module beside the notebook is released as it is: here it holds the solution.
+    (course / "source" / "welcome" / "answers.py").write_text('def tissue_class(hu):\n    if hu < -950:\n        return "air"\n')
     assert faults(course, data_dir) == [
-        "release intro_medical_ai/welcome/welcome.ipynb (from " + NOTEBOOK + " cell 4 (tissue_class)): "
-        "solution text is in the release: 'return \"soft tissue\"'"
+        "release intro_medical_ai/welcome/answers.py (from " + NOTEBOOK + " cell 4 (tissue_class)): "
+        "solution text is in the release: 'if hu < -950:'"
     ]
 
 
-def test_a_hidden_test_shown_elsewhere_in_the_notebook_is_named(course, data_dir):
-    def example(cells):
-        cells["task"]["source"] += '\n\nFor example `assert tissue_class(-850) == "lung"` holds.'
+def test_a_hint_the_task_text_shows_on_purpose_is_not_a_leak(course, data_dir):
+    def hint(cells):
+        cells["task"]["source"] += '\n\nHint: the last line is `return "bone"`.'
 
-    edit_cells(course, example)
+    edit_cells(course, hint)
+    assert validate_courses(course.parent, data_dir=data_dir).ok
+
+
+def test_a_hidden_test_in_a_released_file_is_named(course, data_dir):
+    (course / "source" / "welcome" / "check.py").write_text('assert tissue_class(-850) == "lung"\n')
     assert faults(course, data_dir) == [
-        "release intro_medical_ai/welcome/welcome.ipynb (from " + NOTEBOOK + " cell 5 (test_tissue_class)): "
+        "release intro_medical_ai/welcome/check.py (from " + NOTEBOOK + " cell 5 (test_tissue_class)): "
         "hidden test text is in the release: 'assert tissue_class(-850) == \"lung\"'"
     ]
 

@@ -17,9 +17,9 @@ HOST = "127.0.0.1:8000"
 KNOWN = {"formgrader-stats"}
 
 
-def test_the_formgrader_is_framed_by_its_own_prefix_not_by_none():
+def test_the_formgrader_is_framed_by_the_hubs_origin_not_by_none():
     headers = formgrader_server_config("http://127.0.0.1:8000/", "formgrader-stats")["ServerApp"]["tornado_settings"]["headers"]
-    assert headers == {"Content-Security-Policy": "frame-ancestors 'self' http://127.0.0.1:8000/services/formgrader-stats/"}
+    assert headers == {"Content-Security-Policy": "frame-ancestors 'self' http://127.0.0.1:8000"}
 
 
 def test_links_from_a_formgrader_page_go_to_that_formgrader():
