@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from practicum.authoring import AuthoringError, lms_catalog
+from practicum.authoring import AuthoringError
 from practicum.authoring import load_catalog as load_authoring_catalog
 from practicum.graders.sandboxed_kernel import KERNEL_NAME as GRADING_KERNEL
 
@@ -65,28 +65,6 @@ def load_catalog(courses_dir: Path) -> list[Course]:
             projects=tuple(p.id for p in pc.projects), roster=pc.roster, self_enrolment=pc.enrolment == "self",
         ))
     return courses
-
-
-def sync_catalog_into_lms(database_url: str, courses_dir: Path) -> None:
-    """Bring the LMS database to its schema and its catalog up to the course files and project specs
-    (the lab does it at every start: results and learning paths name these items)."""
-    from practicum.lms_api.db.engine import Database
-    from practicum.lms_api.db.migrate import upgrade_database
-    from practicum.lms_api.schemas.catalog import CatalogFile
-    from practicum.lms_api.services.catalog import sync_catalog
-
-    try:
-        catalog = CatalogFile.model_validate(lms_catalog(load_authoring_catalog(courses_dir)))
-    except AuthoringError as exc:
-        raise LabError(str(exc)) from None
-    upgrade_database(database_url)
-    db = Database(database_url)
-    try:
-        with db.write() as session:
-            sync_catalog(session, catalog=catalog)
-            session.commit()
-    finally:
-        db.dispose()
 
 
 def course_nbgrader_config(course_id: str, exchange_root: Path, inbounds_root: Path, *, sandboxed: bool = True) -> str:

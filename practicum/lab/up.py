@@ -21,7 +21,8 @@ from practicum.hub_config.settings import SETTINGS_ENV, CourseService, HubSettin
 from practicum.hub_config.singleuser import write_singleuser_config
 
 from . import mlflow_server, preflight, sandboxes
-from .courses import Course, load_catalog, prepare_course, sync_catalog_into_lms
+from .catalog_sync import sync_catalog_into_lms
+from .courses import Course, load_catalog, prepare_course
 from .errors import LabError
 from .grading import grading_environment
 from .health import ServiceHealth, check_endpoint

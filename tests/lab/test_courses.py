@@ -75,3 +75,25 @@ def test_project_notebooks_are_generated_and_released_with_nbgrader(tmp_path):
     assert sorted(p.name for p in released.iterdir()) == ["toy.ipynb"]
     text = json.dumps(json.loads((released / "toy.ipynb").read_text()))
     assert "BEGIN HIDDEN TESTS" not in text and "tissue_class(-850)" not in text
+
+
+def test_the_lab_start_syncs_the_generated_catalog_into_the_lms(tmp_path):
+    from practicum.contracts.project_spec import load_project_spec
+    from practicum.lab.catalog_sync import sync_catalog_into_lms
+    from practicum.lms_api.db.engine import Database
+    from practicum.lms_api.db.tables import CatalogItem, Course
+
+    url = f"sqlite:///{tmp_path / 'lms.sqlite'}"
+    sync_catalog_into_lms(url, REPO_ROOT / "courses")
+    sync_catalog_into_lms(url, REPO_ROOT / "courses")  # every start: idempotent
+    db = Database(url)
+    try:
+        with db.read() as session:
+            titles = {i.id: i.title for i in session.query(CatalogItem)}
+            enrolment = {c.id: c.enrolment for c in session.query(Course)}
+    finally:
+        db.dispose()
+    spec = load_project_spec(REPO_ROOT / "projects" / "ehr_complication_risk" / "project.yaml")
+    assert titles["ehr_complication_risk"] == spec.title
+    assert titles["intro_medical_ai/welcome"].startswith("Welcome")
+    assert {c.course_id for c in load_catalog(REPO_ROOT / "courses")} == set(enrolment)
