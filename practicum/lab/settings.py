@@ -84,6 +84,8 @@ class LabSettings:
         if env.get("PRACTICUM_LMS_WEBHOOK_ALLOWED_HOSTS"):
             hosts = tuple(h.strip() for h in env["PRACTICUM_LMS_WEBHOOK_ALLOWED_HOSTS"].split(",") if h.strip())
             settings = replace(settings, webhook_allowed_hosts=hosts)
+        if env.get("PRACTICUM_COURSES_DIR"):
+            settings = replace(settings, courses_dir=Path(env["PRACTICUM_COURSES_DIR"]))
         if "PRACTICUM_SANDBOX" in env:
             settings = replace(settings, sandbox=env["PRACTICUM_SANDBOX"])
         clean = {k: v for k, v in overrides.items() if v is not None}
