@@ -13,8 +13,10 @@ import json
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ from .notebooks import (
 )
 
 NBGRADER_SCHEMA = 3
+_NBGRADER = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ def validate_courses(
     data_dir: Path | None = None,
     timeout: int = 120,
     progress: Progress | None = None,
+    jobs: int = 2,
 ) -> ValidationReport:
     """Validate the named courses of ``courses_dir`` (all of them when none is named)."""
     started = time.monotonic()
@@ -104,14 +108,15 @@ def validate_courses(
         known = ", ".join(sorted(folders)) or "none"
         return ValidationReport((), 0.0, str(data_dir), tuple(f"{courses_dir / c}: no such course folder (courses: {known})" for c in unknown))
     reports = [
-        validate_course(folders[c], data_dir=data_dir, timeout=timeout, progress=progress, shown_root=courses_dir.parent)
+        validate_course(folders[c], data_dir=data_dir, timeout=timeout, progress=progress, shown_root=courses_dir.parent, jobs=jobs)
         for c in (course_ids or sorted(folders))
     ]
     return ValidationReport(tuple(reports), round(time.monotonic() - started, 2), str(data_dir))
 
 
 def validate_course(
-    course_dir: Path, *, data_dir: Path, timeout: int = 120, progress: Progress | None = None, shown_root: Path | None = None
+    course_dir: Path, *, data_dir: Path, timeout: int = 120, progress: Progress | None = None, shown_root: Path | None = None,
+    jobs: int = 2,
 ) -> CourseReport:
     started = time.monotonic()
     shown_root = shown_root or course_dir.parent.parent
@@ -128,14 +133,21 @@ def validate_course(
         return CourseReport(course_dir.name, (_relative(str(exc), shown_root),))
     faults = _folder_faults(course, course_dir, shown)
     notebooks: list[NotebookReport] = []
-    for assignment in course.assignments:
-        folder = course_dir / "source" / assignment.id
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.glob("*.ipynb")):
-            if progress:
-                progress(f"{shown(path)} ...")
-            report, found = _validate_notebook(course, assignment.id, path, shown(path), data_dir, timeout)
+    work = [
+        (assignment.id, path)
+        for assignment in course.assignments
+        if (course_dir / "source" / assignment.id).is_dir()
+        for path in sorted((course_dir / "source" / assignment.id).glob("*.ipynb"))
+    ]
+
+    def one(item: tuple[str, Path]) -> tuple[NotebookReport | None, list[str]]:
+        if progress:
+            progress(f"{shown(item[1])} ...")
+        return _validate_notebook(course, item[0], item[1], shown(item[1]), data_dir, timeout)
+
+    # Notebooks run in kernels of their own: a few at once keep the cores busy while others start.
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for report, found in pool.map(one, work):
             faults += found
             if report is not None:
                 notebooks.append(report)
@@ -182,7 +194,8 @@ def _validate_notebook(
             first = failures[0]
             faults.append(f"{shown} {cell_label(first.cell - 1, source.cells[first.cell - 1])}: fails with the solutions: {first.error}")
         try:
-            release = generate_release(course.id, assignment_id, path.parent, work / "generate", shown)
+            with _NBGRADER:  # nbgrader's apps share logging and the process environment
+                release = generate_release(course.id, assignment_id, path.parent, work / "generate", shown)
         except AuthoringError as exc:
             faults.append(str(exc))
             return NotebookReport(shown, len(tests), round(time.monotonic() - started, 2)), faults

@@ -51,7 +51,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
             err.print(f"  {line}", markup=False)
 
     data_dir = Path(args.data_dir) if args.data_dir else None
-    report = validate_courses(_courses_dir(args), args.course_ids, data_dir=data_dir, timeout=args.timeout, progress=progress)
+    report = validate_courses(
+        _courses_dir(args), args.course_ids, data_dir=data_dir, timeout=args.timeout, progress=progress, jobs=args.jobs
+    )
     if args.json:
         print(report.to_json())
         return 0 if report.ok else 1
@@ -141,6 +143,7 @@ def add_course_commands(sub: argparse._SubParsersAction, common: argparse.Argume
     validate.add_argument("course_ids", metavar="ID", nargs="*", help="courses to validate (default: every course folder)")
     validate.add_argument("--data-dir", help="public datasets the notebooks read (default: $PRACTICUM_DATA_DIR, else the lab's)")
     validate.add_argument("--timeout", type=int, default=120, help="seconds one cell may run (default 120)")
+    validate.add_argument("--jobs", type=int, default=2, help="notebooks validated at once (default 2)")
     validate.add_argument("--json", action="store_true", help="the report as JSON")
     validate.set_defaults(func=_wrap(cmd_validate))
 
