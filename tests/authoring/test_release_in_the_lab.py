@@ -193,3 +193,15 @@ def test_a_real_browser_shows_the_formgrader_in_its_jupyterlab_frame_and_not_on_
         finally:
             context.close()
             shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_a_course_new_to_the_running_lab_is_refused_with_what_to_do(lab, tmp_path):
+    courses = tmp_path / "courses"
+    courses.mkdir()
+    (tmp_path / "projects").symlink_to(REPO_ROOT / "projects")
+    subprocess.run([PRACTICUM, "course", "new", "brand_new", "--courses-dir", str(courses)], check=True, capture_output=True, timeout=60)
+    result = subprocess.run([PRACTICUM, "course", "release", "brand_new", "--courses-dir", str(courses), "--state-dir", str(lab.state_dir)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith("practicum: error: course brand_new is new to the running lab (it started without it): restart the lab once")
+    assert not (lab.state_dir / "exchange" / "brand_new").exists()

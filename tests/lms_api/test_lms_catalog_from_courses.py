@@ -119,3 +119,21 @@ def test_self_enrolment_is_refused_where_the_course_enrols_from_its_roster(lms: 
     assert lms.post("courses/open_course/self-enrolment", token).json()["error"]["code"] in ("learners_only", "missing_scope")
     assert lms.ok(lms.get("courses/closed_course/enrollments", lms.admin)) == []
     assert lms.ok(lms.get("courses/open_course/enrollments", lms.admin)) == []
+
+
+def test_a_due_date_in_a_course_file_makes_the_item_overdue_in_the_lms(lms: Lms, tmp_path) -> None:
+    import shutil
+
+    courses = tmp_path / "courses"
+    shutil.copytree(REPO_ROOT / "courses" / "intro_medical_ai", courses / "intro_medical_ai")
+    spec = yaml.safe_load((courses / "intro_medical_ai" / "course.yaml").read_text())
+    spec["assignments"][0]["due"] = "2020-01-31"
+    (courses / "intro_medical_ai" / "course.yaml").write_text(yaml.safe_dump(spec))
+    catalog = lms_catalog(load_catalog(courses))
+    assert catalog["courses"][0]["items"][0]["due_at"] == "2020-01-31T23:59:59Z"
+    lms.ok(lms.post("catalog/sync", lms.admin, catalog))
+    person_id = lms.person("olga")
+    lms.ok(lms.post("courses/intro_medical_ai/enrollments", lms.admin, {"person_id": person_id}), 201)
+    progress = lms.ok(lms.get(f"people/{person_id}/progress", lms.admin))
+    (course,) = [c for c in progress["courses"] if c["course_id"] == "intro_medical_ai"]
+    assert course["overdue"] == ["intro_medical_ai/welcome"]
