@@ -26,6 +26,8 @@ class DatasetCard:
     schema: list[ColumnDoc] = field(default_factory=list)
     checksums: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Rows of {measure, this_build, published, source}: the data beside the published figures it imitates.
+    population: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -54,6 +56,11 @@ class DatasetCard:
         if self.schema:
             lines += ["## Schema", "", "| column / file | description |", "|---|---|"]
             lines += [f"| `{c.name}` | {c.description} |" for c in self.schema]
+            lines.append("")
+        if self.population:
+            lines += ["## Population (this build beside published figures)", "",
+                      "| measure | this build | published | source |", "|---|---|---|---|"]
+            lines += [f"| {row['measure']} | {row['this_build']} | {row['published']} | {row['source']} |" for row in self.population]
             lines.append("")
         if self.notes:
             lines += ["## Notes", "", *[f"- {note}" for note in self.notes], ""]

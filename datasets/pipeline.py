@@ -135,7 +135,7 @@ def build_datasets(
         shutil.rmtree(public)
     published = [
         publish_ct(Path(ct.raw_dir), deid_ct, public, hidden, key=key, version=DATASET_VERSION),
-        publish_ehr_risk(deid_ehr, public, hidden, key=key, version=DATASET_VERSION),
+        publish_ehr_risk(deid_ehr, public, hidden, key=key, version=DATASET_VERSION, population=ehr.population),
         publish_cgm(deid_ehr, public, hidden, version=DATASET_VERSION),
     ]
     ehr_manifest = PHIManifest.read(Path(ehr.manifest))

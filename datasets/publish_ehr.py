@@ -16,7 +16,7 @@ import pandas as pd
 
 from .cards import ColumnDoc, DatasetCard, checksums, write_card
 from .ehr_deid.modes import read_mode
-from .splits import assign_splits, make_hidden_dir, write_hidden_file
+from .splits import SplitFractions, assign_splits, make_hidden_dir, write_hidden_file
 
 CGM_TABLES = ("cgm.csv", "cgm_events.csv")
 OUTCOME_LABELS = ("retinopathy_5y", "retinopathy_date", "nephropathy_5y", "nephropathy_date")
@@ -31,11 +31,19 @@ class PublishedDataset:
     splits: dict[str, int]
 
 
-def publish_ehr_risk(deid_dir: Path, public_root: Path, hidden_root: Path, *, key: bytes, version: str) -> PublishedDataset:
+# A larger test share than the default: about half the patients are at risk (no retinopathy at the index
+# date) and a fifth of those have an event, so the test split needs hundreds of patients for the
+# project's targets to hold for the generator's own risk (see projects/ehr_complication_risk/project.yaml).
+RISK_SPLIT_FRACTIONS = SplitFractions(train=0.5, val=0.2, test=0.3)
+
+
+def publish_ehr_risk(
+    deid_dir: Path, public_root: Path, hidden_root: Path, *, key: bytes, version: str, population: list[dict[str, str]] | None = None
+) -> PublishedDataset:
     public, hidden = public_root / "ehr_risk", make_hidden_dir(hidden_root / "ehr_risk")
     tables = {p.name: pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted(deid_dir.glob("*.csv"))}
     tables = {name: df for name, df in tables.items() if name not in CGM_TABLES}
-    assignment = assign_splits(tables["patients.csv"]["patient_id"], key=key)
+    assignment = assign_splits(tables["patients.csv"]["patient_id"], key=key, fractions=RISK_SPLIT_FRACTIONS)
     counts = {split: 0 for split in ("train", "val", "test")}
     for split in counts:
         folder = public / split
@@ -68,6 +76,7 @@ def publish_ehr_risk(deid_dir: Path, public_root: Path, hidden_root: Path, *, ke
         checksums=checksums(public),
         notes=["Patients are split by a keyed hash of their pseudonym: a patient is in one split only.",
                "The test split's labels are held by the grader, outside every sandbox."],
+        population=list(population or []),
     )
     write_card(public, card)
     return PublishedDataset("ehr_risk", str(public), str(hidden), counts)

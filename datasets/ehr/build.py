@@ -20,7 +20,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,7 @@ from .identities import PROVIDERS, Identity, make_identities
 from .manifest import AgeRef, CellRef, PatientPHI, PHIManifest, PlantedValue
 from .notes import NoteFacts
 from .outcomes import Outcomes, draw_outcomes
+from .population import population_figures
 from .records import TABLE_COLUMNS, Counters, DeviceInfo, patient_records, to_date
 
 
@@ -47,7 +48,7 @@ class BuildSize:
 
 
 SIZES: dict[str, BuildSize] = {
-    "small": BuildSize(n_patients=500, n_cgm_patients=48, cgm_days=14),
+    "small": BuildSize(n_patients=1500, n_cgm_patients=48, cgm_days=14),
     "full": BuildSize(n_patients=5000, n_cgm_patients=240, cgm_days=28),
 }
 
@@ -97,6 +98,8 @@ class EHRBuildReport:
     cgm_missing_fraction: float
     retinopathy_5y_prevalence: float
     nephropathy_5y_prevalence: float
+    # The cohort's complication figures beside the published ones (rows of population.PopulationFigure).
+    population: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -282,6 +285,7 @@ def build_ehr_exports(
         cgm_missing_fraction=round(cgm.missing_fraction, 4),
         retinopathy_5y_prevalence=round(float(outcomes.retinopathy[at_risk_r].mean()), 4),
         nephropathy_5y_prevalence=round(float(outcomes.nephropathy[at_risk_n].mean()), 4),
+        population=[figure.to_json() for figure in population_figures(cohort, outcomes)],
     )
 
 

@@ -4,7 +4,9 @@ One row per patient: diabetes type and duration, the patient's usual HbA1c, bloo
 pressure, lipids, kidney function, smoking, body size, and the complications already
 present at the index date. Distributions are ours, shaped after what large registries
 report for adult clinic populations (type 1 younger with longer duration, type 2 older,
-heavier and more often hypertensive); they are not fitted to any data set.
+heavier and more often hypertensive); they are not fitted to any data set, but the
+complications present at the index date are calibrated by type and duration to published
+prevalences (``population.py`` names them; the dataset card shows both side by side).
 """
 
 from __future__ import annotations
@@ -17,6 +19,12 @@ DAYS_PER_YEAR = 365.25
 INDEX_FIRST = np.datetime64("2015-01-01")
 INDEX_LAST = np.datetime64("2019-12-31")
 FOLLOW_UP_YEARS = 5
+
+
+# Retinopathy already present at the index date (log-odds): calibrated so that its prevalence by type
+# and duration lands near the pooled figures of Yau et al. 2012 (see the dataset card).
+PREVALENT_RETINOPATHY = {"intercept": -0.05, "hba1c_per_pct": 0.5, "log_duration_per_e": 1.5, "hypertension": 0.3, "type2": -0.7}
+KIDNEY_DISEASE = {"intercept": -2.55, "per_year": 0.03, "hba1c_per_pct": 0.35, "hypertension": 0.6, "log_uacr_rise": 2.5}
 
 
 def _logistic(x: np.ndarray) -> np.ndarray:
@@ -103,14 +111,26 @@ def sample_cohort(rng: np.random.Generator, n: int, type1_fraction: float = 0.35
     hdl = np.clip(rng.normal(np.where(male, 44.0, 54.0) - 0.4 * (bmi - 28.0), 11.0), 20.0, 110.0)
     triglycerides = np.clip(rng.lognormal(np.log(np.where(t1, 95.0, 150.0)), 0.45), 30.0, 1200.0)
 
-    egfr = np.clip(125.0 - 0.85 * (age - 20.0) - 0.35 * duration + rng.normal(0.0, 13.0, n), 6.0, 145.0)
+    # Established diabetic kidney disease, more likely with duration, glycaemia and hypertension: it
+    # lowers eGFR and raises albuminuria, so that the index-date prevalence of nephropathy (eGFR < 45 or
+    # UACR >= 300 mg/g) lands near what registries report (see the dataset card).
+    p_dkd = _logistic(KIDNEY_DISEASE["intercept"] + KIDNEY_DISEASE["per_year"] * (duration - 10.0)
+                      + KIDNEY_DISEASE["hba1c_per_pct"] * (hba1c - 7.5) + KIDNEY_DISEASE["hypertension"] * hypertension)
+    dkd = rng.random(n) < p_dkd
+    egfr = np.clip(125.0 - 0.85 * (age - 20.0) - 0.35 * duration - dkd * rng.uniform(15.0, 50.0, n)
+                   + rng.normal(0.0, 13.0, n), 6.0, 145.0)
     log_uacr = (
         np.log(12.0) + 0.30 * (hba1c - 7.5) + 0.03 * duration + 0.015 * (sbp - 130.0) + rng.normal(0.0, 0.9, n)
+        + dkd * rng.normal(KIDNEY_DISEASE["log_uacr_rise"], 0.8, n)
     )
     uacr = np.clip(np.exp(log_uacr), 1.0, 5000.0)
 
     frailty = rng.normal(0.0, 1.0, n)
-    retino_lp = -2.6 + 0.6 * (hba1c - 7.5) + 1.3 * np.log(np.maximum(duration, 0.5) / 10.0) + 0.3 * hypertension
+    retino_lp = (
+        PREVALENT_RETINOPATHY["intercept"] + PREVALENT_RETINOPATHY["hba1c_per_pct"] * (hba1c - 7.5)
+        + PREVALENT_RETINOPATHY["log_duration_per_e"] * np.log(np.maximum(duration, 0.5) / 10.0)
+        + PREVALENT_RETINOPATHY["hypertension"] * hypertension + PREVALENT_RETINOPATHY["type2"] * (dtype == 2)
+    )
     prevalent_retinopathy = rng.random(n) < _logistic(retino_lp)
     prevalent_nephropathy = (egfr < 45.0) | (uacr >= 300.0)
 

@@ -63,7 +63,7 @@ def graded_inputs(small_build, spec):
 
 def test_the_split_is_the_one_the_targets_were_measured_on(small_build):
     hidden = pd.read_csv(small_build / "hidden" / "ehr_risk" / "test_outcomes.csv")
-    assert (len(hidden), int(hidden["retinopathy_5y"].notna().sum()), int(hidden["retinopathy_5y"].sum())) == (112, 91, 17)
+    assert (len(hidden), int(hidden["retinopathy_5y"].notna().sum()), int(hidden["retinopathy_5y"].sum())) == (488, 274, 54)
 
 
 def _score(model, small_build, spec, inputs):

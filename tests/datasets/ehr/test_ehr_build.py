@@ -166,7 +166,7 @@ def test_outcomes_are_learnable_from_structured_features_but_not_from_age(tmp_pa
         age_only = roc_auc_score(y_test, age_model.predict_proba(x_test[["age"]])[:, 1])
         assert good >= 0.75, (label, good)
         assert age_only <= 0.62, (label, age_only)
-        assert 0.08 < y.mean() < 0.35
+        assert 0.04 < y.mean() < 0.35  # nephropathy about 7 %, retinopathy about 20 % (the card's table)
 
 
 def test_dates_in_notes_are_recorded_for_verification(small):
