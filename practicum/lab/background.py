@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from practicum.lab.courses import load_catalog
 from practicum.lab.health import check_lab
+from practicum.lab.layout import REPO_ROOT
 from practicum.lab.secrets import load_or_create_secrets
 from practicum.lab.settings import Ports
 from practicum.lab.state import LabState, read_state
@@ -41,9 +43,11 @@ def port_is_listening(port: int) -> bool:
 def free_base_port() -> int:
     """A free block of ports below Linux's ephemeral range (32768-60999), where a client's
     outgoing connection could take a port between our check and the server's bind."""
+    courses = len(load_catalog(REPO_ROOT / "courses"))  # a formgrader each
+    block = 10 + max(10, courses)
     for _ in range(200):
-        base = random.randrange(20000, 32000, 20)
-        if all(port_is_free(p) for p in Ports.from_base(base).named(course_count=3).values()):
+        base = random.randrange(20000, 32000 - block, block)
+        if all(port_is_free(p) for p in Ports.from_base(base).named(course_count=courses).values()):
             return base
     raise RuntimeError("no free block of ports")
 
