@@ -6,14 +6,14 @@ them to Jupyter widgets.
 """
 
 from .geometry import VolumeGeometry
-from .scans import PRACTICE_SCANS, Scan, load_scans, practice_series
+from .scans import PRACTICE_SPLIT, Scan, load_scans, practice_series
 from .session import ANNOTATION_COLUMNS, AnnotationError, AnnotationSession, Mark
 from .viewer import AnnotationViewer, open_practice_viewer
 from .windowing import WINDOW_PRESETS, WindowPreset
 
 __all__ = [
     "ANNOTATION_COLUMNS",
-    "PRACTICE_SCANS",
+    "PRACTICE_SPLIT",
     "WINDOW_PRESETS",
     "AnnotationError",
     "AnnotationSession",

@@ -1,9 +1,10 @@
 """The scans of the annotation practice, read from the public CT dataset.
 
-The practice scans are the first ``PRACTICE_SCANS`` series of the public *test* split in uid
-order: their images are public, their reference annotations live only in the grader's hidden
-folder (``hidden/ct/test_annotations.csv``), so a learner can read the scans but never the
-answer. The rule uses the public series list only.
+The practice scans are the series of the CT dataset's ``practice`` split: patients drawn apart
+from the projects' cohort, whose images are public and whose reference annotations the build
+writes only to the grader's hidden folder (``hidden/ct/practice_annotations.csv``). A learner can
+read the scans but never the answer, and no project is graded on them, so a practice score
+tells nothing about the nodule project's hidden test split.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from practicum.datasets.ct import load_series, read_seriesuids, series_files
 
 from .geometry import VolumeGeometry
 
-PRACTICE_SPLIT = "test"
-PRACTICE_SCANS = 3
+PRACTICE_SPLIT = "practice"
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,15 @@ class Scan:
     geometry: VolumeGeometry
 
 
-def practice_series(data_dir: str | Path, count: int = PRACTICE_SCANS) -> list[str]:
-    """The uids of the practice scans (see the module docstring)."""
+def practice_series(data_dir: str | Path) -> list[str]:
+    """The uids of the practice scans (see the module docstring), sorted."""
     listed = Path(data_dir) / "ct" / PRACTICE_SPLIT / "seriesuids.csv"
     if not listed.is_file():
-        raise FileNotFoundError(f"{listed} is missing: is PRACTICUM_DATA_DIR the folder that holds the ct dataset?")
-    return sorted(read_seriesuids(listed))[:count]
+        raise FileNotFoundError(
+            f"{listed} is missing: PRACTICUM_DATA_DIR must hold the ct dataset, built with its practice split "
+            "(datasets built before it have none: run `practicum datasets build` again)"
+        )
+    return sorted(read_seriesuids(listed))
 
 
 def load_scans(data_dir: str | Path, seriesuids: list[str] | None = None) -> dict[str, Scan]:

@@ -23,12 +23,14 @@ Figures:
 * **diameter bias** (Bland-Altman's mean difference, learner minus reference, mm) and mean absolute
   diameter error over matched pairs (each hit nodule paired with the hitting mark nearest its centre).
 
-Where the reference lives: the practice scans are the first ``PRACTICE_SCANS`` series (in uid
-order) of the public CT *test* split, whose annotations the dataset build writes only to the
-hidden folder (``hidden/ct/test_annotations.csv``, mode 600 in a mode-700 folder, never mounted in
-a sandbox). The learner's notebook checks the export's format; this module runs as the grader,
-outside the learner's sandbox, and returns only the aggregate figures above - never a per-mark
-verdict, which would reveal where the hidden nodules are.
+Where the reference lives: the practice scans are the series of the CT dataset's ``practice``
+split - patients drawn apart from the projects' cohort - whose annotations the dataset build
+writes only to the hidden folder (``hidden/ct/practice_annotations.csv``, mode 600 in a mode-700
+folder, never mounted in a sandbox). No project is graded on these scans, so repeated practice
+attempts are no oracle for the nodule project's hidden test split. The learner's notebook checks
+the export's format; this module runs as the grader, outside the learner's sandbox, and returns
+only the aggregate figures above - never a per-mark verdict, which would show where the hidden
+nodules are.
 
 The file is untrusted: opened without following links and bounded in size; every value must be a
 finite number, every series a practice scan, every centre inside its scan's volume, every
@@ -56,8 +58,7 @@ from ..metrics.froc import MAX_CANDIDATES_PER_SCAN, CandidateSet, FindingSet, en
 from ..tables import TableError, read_table
 from .nodule_detection import ANNOTATIONS, check_candidates, series_folders, volume_box
 
-PRACTICE_SPLIT = "test"
-PRACTICE_SCANS = 3
+PRACTICE_SPLIT = "practice"
 MAX_FILE_BYTES = 256 * 1024
 MAX_MARKS_PER_SCAN = MAX_CANDIDATES_PER_SCAN
 MAX_DIAMETER_MM = 100.0
@@ -99,9 +100,12 @@ class AnnotationAgreement:
         return out | {"passed": self.passed}
 
 
-def practice_series(public_dir: Path, count: int = PRACTICE_SCANS) -> list[str]:
-    """The practice scans: the first ``count`` uids of the public test split's series list, sorted."""
-    return sorted(read_seriesuids(Path(public_dir) / "ct" / PRACTICE_SPLIT / "seriesuids.csv"))[:count]
+def practice_series(public_dir: Path) -> list[str]:
+    """The practice scans: the public practice split's series list, sorted."""
+    listed = Path(public_dir) / "ct" / PRACTICE_SPLIT / "seriesuids.csv"
+    if not listed.is_file():
+        raise FileNotFoundError(f"{listed} is missing: this dataset build has no practice split; build the datasets again")
+    return sorted(read_seriesuids(listed))
 
 
 def score_annotations(
@@ -222,7 +226,7 @@ def _diameter_agreement(
 
 
 __all__ = [
-    "PRACTICE_SCANS",
+    "PRACTICE_SPLIT",
     "AnnotationAgreement",
     "grade_annotation_file",
     "practice_series",

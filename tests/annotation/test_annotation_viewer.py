@@ -31,7 +31,7 @@ def viewer(scans):
 
 
 def _reference(small_build, uids):
-    table = pd.read_csv(small_build / "hidden" / "ct" / "test_annotations.csv", dtype={"seriesuid": str})
+    table = pd.read_csv(small_build / "hidden" / "ct" / "practice_annotations.csv", dtype={"seriesuid": str})
     return table[table["seriesuid"].isin(uids)].reset_index(drop=True)
 
 
@@ -49,7 +49,10 @@ def test_the_practice_scans_are_the_graders_and_have_no_public_reference(small_b
     public_ct = small_build / "public" / "ct"
     for table in public_ct.rglob("*annotations*.csv"):
         assert not set(uids) & set(pd.read_csv(table, dtype=str)["seriesuid"]), table
-    assert (small_build / "hidden" / "ct" / "test_annotations.csv").stat().st_mode & 0o077 == 0
+    hidden = small_build / "hidden" / "ct" / "practice_annotations.csv"
+    assert hidden.stat().st_mode & 0o077 == 0 and hidden.parent.stat().st_mode & 0o077 == 0
+    test_split = pd.read_csv(small_build / "hidden" / "ct" / "test_annotations.csv", dtype=str)
+    assert not set(uids) & set(test_split["seriesuid"]), "never scored against the nodule project's hidden test split"
 
 
 def test_widget_events_mark_the_reference_nodules_and_the_export_grades_perfect(small_build, viewer, tmp_path):
@@ -92,7 +95,8 @@ def test_a_reader_who_misses_half_and_marks_air_fails(small_build, viewer, tmp_p
         _place(viewer, uid, (1, 1, 1), 5.0)  # a corner of the scan: air, no nodule
     path = viewer.export_luna16_csv(tmp_path / "marks.csv")
     result = annotation_agreement.grade_annotation_file(path, public_dir=small_build / "public", hidden_dir=small_build / "hidden")
-    assert result.n_matched == len(reference) // 2 and result.n_false_marks == 3 and result.false_marks_per_scan == 1.0
+    assert result.n_matched == len(reference) // 2 and result.n_false_marks == len(viewer.scans)
+    assert result.false_marks_per_scan == 1.0
     assert result.sensitivity == pytest.approx((len(reference) // 2) / len(reference)) and not result.passed
     assert result.diameter_bias_mm == pytest.approx(2.0, abs=1e-3)
 
