@@ -59,6 +59,7 @@ from ..tables import TableError, read_table
 from .nodule_detection import ANNOTATIONS, check_candidates, series_folders, volume_box
 
 PRACTICE_SPLIT = "practice"
+MARKS_FILE = "annotations.csv"  # where the practice notebook's viewer keeps the learner's marks
 MAX_FILE_BYTES = 256 * 1024
 MAX_MARKS_PER_SCAN = MAX_CANDIDATES_PER_SCAN
 MAX_DIAMETER_MM = 100.0
@@ -156,6 +157,11 @@ def grade_annotation_file(path: Path, *, public_dir: Path, hidden_dir: Path) -> 
     return score_annotations(marks, reference, seriesuids=scans, excluded=excluded)
 
 
+def grade_annotation_submission(submission_dir: Path, *, public_dir: Path, hidden_dir: Path) -> AnnotationAgreement:
+    """The marks file of a submitted (or autograded) ``annotation_practice`` folder, graded."""
+    return grade_annotation_file(Path(submission_dir) / MARKS_FILE, public_dir=public_dir, hidden_dir=hidden_dir)
+
+
 def read_marks(path: Path, *, seriesuids: Sequence[str], public_dir: Path | None = None) -> pd.DataFrame:
     """A learner's LUNA16 annotations file, checked: regular file, bounded, well-formed, on the named
     scans (inside their volumes when ``public_dir`` is given), sane diameters, not too many marks."""
@@ -229,6 +235,7 @@ __all__ = [
     "PRACTICE_SPLIT",
     "AnnotationAgreement",
     "grade_annotation_file",
+    "grade_annotation_submission",
     "practice_series",
     "read_marks",
     "score_annotations",

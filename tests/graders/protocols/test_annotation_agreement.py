@@ -129,3 +129,17 @@ def test_huge_coordinates_are_outside_the_scan_not_a_crash(small_build, tmp_path
     # scored without the volume check, a far mark is only a false mark
     result = score_annotations(_table([(uid, 1e300, -1e300, 1e300, 5.0)]), REFERENCE.assign(seriesuid=uid), seriesuids=[uid])
     assert result.n_false_marks == 1 and result.n_matched == 0
+
+
+def test_a_submission_folder_is_graded_from_its_marks_file(small_build, tmp_path):
+    from practicum.graders.protocols.annotation_agreement import grade_annotation_submission
+
+    with pytest.raises(TableError, match="no such file"):
+        grade_annotation_submission(tmp_path, public_dir=small_build / "public", hidden_dir=small_build / "hidden")
+    uid = practice_series(small_build / "public")[0]
+    reference = pd.read_csv(small_build / "hidden" / "ct" / "practice_annotations.csv", dtype={"seriesuid": str})
+    row = reference[reference["seriesuid"] == uid].iloc[0]
+    _write(tmp_path, HEADER + f"{uid},{row.coordX},{row.coordY},{row.coordZ},{row.diameter_mm}\n", "annotations.csv")
+    result = grade_annotation_submission(tmp_path, public_dir=small_build / "public", hidden_dir=small_build / "hidden")
+    assert result.n_matched == 1 and result.n_false_marks == 0 and result.n_reference_nodules == len(reference)
+    assert result.to_json()["n_reference_nodules"] == len(reference)
