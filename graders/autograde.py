@@ -27,6 +27,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from practicum.graders.exchange import place_submission
+from practicum.graders.nbgrader_folders import CodeInCourseFolder, refuse_code_in
 from practicum.sandbox.cgroups import Cgroup, CgroupLimits, cgroups_available
 from practicum.sandbox.identity import own
 from practicum.sandbox.limits import MIB
@@ -127,6 +128,10 @@ def autograde_submission(
 
 
 def _nbgrader(nbgrader: str, verb: list[str], cwd: Path, env: dict[str, str], memory_bytes: int, seconds: float, *, what: str) -> None:
+    try:
+        refuse_code_in(cwd)
+    except CodeInCourseFolder as error:
+        raise AutogradeError(str(error)) from None
     cgroup = Cgroup.create(f"nbgrader-{uuid.uuid4().hex[:12]}", CgroupLimits(memory_bytes, pids=1024)) if cgroups_available() else None
     try:
         process = subprocess.Popen(

@@ -1,12 +1,18 @@
 """Autograde many learners of one course at once: each grading runs nbgrader in a copy of the course.
 
 nbgrader is not safe in parallel on one gradebook (nbgrader #917). A grading therefore copies what
-nbgrader reads (the course's nbgrader_config.py, the assignment's source and release folders, a
+nbgrader reads (the assignment's source and release folders, a
 consistent snapshot of the gradebook) into a folder of its own, runs collect and autograde there
 with no lock held, and merges back what they wrote for that one learner: their submitted and
 autograded folders (folders and regular files only: the learner's code ran there), and their
 submission's rows of the gradebook. Copying and merging take the
 course's lock for milliseconds; the notebooks run outside it.
+
+The course folder is the instructor's (their formgrader writes it), and nbgrader runs code from the
+folder it grades in (``nbgrader_config.py``, and any module there: it puts its working folder first on
+``sys.path``). So the copy gets the grader's own nbgrader_config.py (``grading_config``), never the
+course's, and lives where only the grader can reach it (``scratch_root``), not in the course folder,
+where its owner could swap it while nbgrader runs.
 
 The snapshot and the course share every row id (it is a copy), so the merged rows point at the
 course's own assignment, notebooks and cells; a merge after the assignment was generated again
@@ -16,6 +22,7 @@ course's own assignment, notebooks and cells; a merge after the assignment was g
 from __future__ import annotations
 
 import fcntl
+import os
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -45,11 +52,29 @@ def course_lock(course_root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def copy_for_grading(course_root: Path, assignment: str, into: Path, student: str) -> Path:
-    """A course folder at ``into`` that nbgrader can grade ``student``'s ``assignment`` in; returns it."""
+def grading_config(course_id: str, kernel_name: str | None) -> str:
+    """The nbgrader settings a grading copy runs with: the course's id and the kernel notebooks run in."""
+    kernel = [f"c.Execute.kernel_name = {kernel_name!r}"] if kernel_name else []
+    return "\n".join(["# Written by practicum's grader for one grading.", "c = get_config()  # noqa: F821",
+                      f"c.CourseDirectory.course_id = {course_id!r}", *kernel, ""])
+
+
+def scratch_root(course_root: Path) -> Path:
+    """Where the gradings of a course are copied: beside the course folders (the same file system), in a
+    folder of the grader's own (mode 0700) that the course's owner cannot enter, rename or replace."""
+    root = course_root.parent / ".grading-copies"
+    root.mkdir(mode=0o700, exist_ok=True)
+    if root.is_symlink() or root.stat().st_uid != os.geteuid() or root.stat().st_mode & 0o077:
+        raise PermissionError(f"{root} must be a folder of the grader's own, mode 0700")
+    return root
+
+
+def copy_for_grading(course_root: Path, assignment: str, into: Path, student: str, config: str) -> Path:
+    """A course folder at ``into`` that nbgrader can grade ``student``'s ``assignment`` in, with ``config`` as
+    its nbgrader_config.py (see ``grading_config``); returns it."""
     into.mkdir(parents=True)
+    (into / CONFIG).write_text(config)
     with course_lock(course_root):
-        shutil.copy2(course_root / CONFIG, into / CONFIG)
         for kind in ("source", "release"):
             if (course_root / kind / assignment).is_dir():
                 shutil.copytree(course_root / kind / assignment, into / kind / assignment, symlinks=True)

@@ -23,9 +23,17 @@ from practicum import __version__
 from practicum.contracts.exchange import learner_inbound
 from practicum.contracts.grade_result import GradeResult
 from practicum.graders.autograde import SUBMISSION_LIMITS, AutogradeError, autograde_submission
-from practicum.graders.course_copies import GRADEBOOK, copy_for_grading, course_lock, merge_graded
+from practicum.graders.course_copies import (
+    GRADEBOOK,
+    copy_for_grading,
+    course_lock,
+    grading_config,
+    merge_graded,
+    scratch_root,
+)
 from practicum.graders.exchange import latest_submission
 from practicum.graders.results import assignment_result
+from practicum.graders.sandboxed_kernel import KERNEL_NAME as GRADING_KERNEL
 from practicum.sandbox.cgroups import OWNER_ENV
 from practicum.sandbox.identity import own
 from practicum.sandbox.readback import UnsafeFile, extract_tar, read_bounded, walk_regular
@@ -66,7 +74,8 @@ def _scratch_prefix(kind: str, owner: str | None = None) -> str:
 def sweep_scratch(course_roots: Iterable[Path], owner: str) -> list[Path]:
     """Remove the scratch folders the worker tagged ``owner`` left in the courses and the temporary folder."""
     left = []
-    for folder, kind in [*((Path(root), ".grading") for root in course_roots), (Path(tempfile.gettempdir()), "practicum-assignment")]:
+    for folder, kind in [*((Path(root).parent / ".grading-copies", ".grading") for root in course_roots),
+                         (Path(tempfile.gettempdir()), "practicum-assignment")]:
         for path in folder.glob(_scratch_prefix(kind, owner) + "*") if folder.is_dir() else ():
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)
@@ -88,9 +97,10 @@ def grade_assignment(settings: GradingSettings, item: GradableItem, learner: str
         if len(entries) != 1:
             raise RuntimeError(f"the stored submission holds {len(entries)} submission folders, not one")
         (entry,) = entries
-        # Inside the course folder: the copy is graded on the course's file system, with its owner.
-        with tempfile.TemporaryDirectory(prefix=_scratch_prefix(".grading"), dir=course_root) as scratch:
-            copy = copy_for_grading(course_root, item.assignment, Path(scratch) / "course", learner)
+        # Beside the course folder (its file system), out of its owner's reach: nbgrader runs code from there.
+        with tempfile.TemporaryDirectory(prefix=_scratch_prefix(".grading"), dir=scratch_root(course_root)) as scratch:
+            config = grading_config(item.course_id or "", GRADING_KERNEL if settings.nbgrader_env else None)
+            copy = copy_for_grading(course_root, item.assignment, Path(scratch) / "course", learner, config)
             outcome = autograde_submission(
                 copy, item.course_id or "", item.assignment, learner, nbgrader=settings.nbgrader,
                 env={**os.environ, **settings.nbgrader_env} if settings.nbgrader_env else None, submission=entry,

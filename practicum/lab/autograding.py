@@ -7,6 +7,7 @@ import os
 from practicum.graders.autograde import AutogradeOutcome, autograde_submission
 from practicum.graders.course_copies import course_lock
 
+from .courses import course_nbgrader_config
 from .layout import StateLayout, venv_bin
 from .sandboxes import course_uid, grading_environment
 
@@ -15,6 +16,10 @@ def autograde_in_lab(layout: StateLayout, course_id: str, assignment: str, stude
     """Collect ``student``'s latest submission of ``assignment`` from their own inbound and grade it,
     the notebook running in the sandboxed grading kernel (unless the lab runs without sandboxes)."""
     with course_lock(layout.courses / course_id):  # the grading service merges into the same course
+        # nbgrader runs the course folder's nbgrader_config.py as root; its instructor may have changed it.
+        (layout.courses / course_id / "nbgrader_config.py").write_text(
+            course_nbgrader_config(course_id, layout.exchange, layout.exchange_inbound, sandboxed=sandboxed)
+        )
         return autograde_submission(
             layout.courses / course_id,
             course_id,

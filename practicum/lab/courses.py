@@ -11,6 +11,7 @@ from pathlib import Path
 
 from practicum.authoring import AuthoringError
 from practicum.authoring import load_catalog as load_authoring_catalog
+from practicum.graders.nbgrader_folders import CodeInCourseFolder, refuse_code_in
 from practicum.graders.sandboxed_kernel import KERNEL_NAME as GRADING_KERNEL
 
 from .errors import LabError
@@ -104,6 +105,10 @@ def prepare_course(
     for name, folder in sources.items():
         shutil.copytree(folder, course_root / "source" / name, dirs_exist_ok=True, ignore=_NOT_SOURCES)
     (course_root / "nbgrader_config.py").write_text(course_nbgrader_config(course.course_id, exchange_root, inbounds_root, sandboxed=sandboxed))
+    try:
+        refuse_code_in(course_root)  # nbgrader runs below as root in this folder, which the instructor writes
+    except CodeInCourseFolder as error:
+        raise LabError(str(error)) from None
     (inbounds_root / course.course_id).mkdir(parents=True, exist_ok=True)
     for assignment in sources:
         stamp = course_root / f".released-{assignment}"

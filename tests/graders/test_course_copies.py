@@ -21,8 +21,8 @@ from test_exchange_collect import (
 )
 from test_exchange_collect import course as collector_course  # noqa: F401 (a fixture)
 
-from practicum.graders.autograde import SUBMISSION_LIMITS, autograde_submission
-from practicum.graders.course_copies import CourseChanged, copy_for_grading, merge_graded
+from practicum.graders.autograde import SUBMISSION_LIMITS, AutogradeError, autograde_submission
+from practicum.graders.course_copies import CourseChanged, copy_for_grading, grading_config, merge_graded, scratch_root
 from practicum.lab.courses import course_nbgrader_config
 from practicum.sandbox.readback import UnsafeFile
 
@@ -38,7 +38,7 @@ def course_here(collector_course, tmp_path):  # noqa: F811 (the imported fixture
 
 
 def grade_in_a_copy(course, learner: str, folder, scratch) -> float:
-    copy = copy_for_grading(course.root, ASSIGNMENT, scratch / learner, learner)
+    copy = copy_for_grading(course.root, ASSIGNMENT, scratch / learner, learner, grading_config(COURSE, None))
     outcome = autograde_submission(copy, COURSE, ASSIGNMENT, learner, nbgrader=str(NBGRADER), env=nbgrader_env(), submission=folder)
     merge_graded(copy, course.root, ASSIGNMENT, learner, SUBMISSION_LIMITS)
     return outcome.score
@@ -71,7 +71,7 @@ def test_learners_graded_at_once_in_copies_each_get_their_own_grades_in_the_cour
     assert grade_in_a_copy(course, "bo", again, tmp_path / "again") == graded["ada"]
     assert scores(course) == {"ada": graded["ada"], "bo": graded["ada"]}
     # A grading's snapshot holds the course's definitions and that learner's submissions, no one else's.
-    snapshot = copy_for_grading(course.root, ASSIGNMENT, tmp_path / "snapshot", "ada")
+    snapshot = copy_for_grading(course.root, ASSIGNMENT, tmp_path / "snapshot", "ada", grading_config(COURSE, None))
     with sqlite3.connect(snapshot / "gradebook.db") as copied, sqlite3.connect(course.root / "gradebook.db") as whole:
         assert copied.execute("SELECT DISTINCT student_id FROM submitted_assignment").fetchall() == [("ada",)]
         for table in ("student", "assignment", "notebook", "base_cell", "grade_cells"):
@@ -86,7 +86,7 @@ def test_learners_graded_at_once_in_copies_each_get_their_own_grades_in_the_cour
 def test_a_merge_into_a_changed_assignment_is_refused_and_the_course_kept(course_here, tmp_path):
     course = course_here
     folder = answered(course, "ada", RIGHT)
-    copy = copy_for_grading(course.root, ASSIGNMENT, tmp_path / "copy", "ada")
+    copy = copy_for_grading(course.root, ASSIGNMENT, tmp_path / "copy", "ada", grading_config(COURSE, None))
     autograde_submission(copy, COURSE, ASSIGNMENT, "ada", nbgrader=str(NBGRADER), env=nbgrader_env(), submission=folder)
     with sqlite3.connect(course.root / "gradebook.db") as connection:  # as if the assignment was generated anew
         connection.execute("UPDATE base_cell SET id = id || 'x'")
@@ -109,7 +109,7 @@ HOSTILE = (
 def test_what_a_hostile_notebook_leaves_in_its_folder_never_reaches_the_course(course_here, tmp_path):
     course = course_here
     folder = answered(course, "ada", HOSTILE)
-    copy = copy_for_grading(course.root, ASSIGNMENT, tmp_path / "copy", "ada")
+    copy = copy_for_grading(course.root, ASSIGNMENT, tmp_path / "copy", "ada", grading_config(COURSE, None))
     autograde_submission(copy, COURSE, ASSIGNMENT, "ada", nbgrader=str(NBGRADER), env=nbgrader_env(), submission=folder)
     left = copy / "autograded" / "ada" / ASSIGNMENT
     assert (left / "trap").is_fifo() and (left / "leak").is_symlink()  # the kernel ran in that folder
@@ -120,3 +120,31 @@ def test_what_a_hostile_notebook_leaves_in_its_folder_never_reaches_the_course(c
     with sqlite3.connect(course.root / "gradebook.db") as connection:
         assert connection.execute("SELECT count(*) FROM submitted_assignment").fetchone() == (0,)
     assert not (course.root / "autograded" / "ada").exists() or not list((course.root / "autograded" / "ada").iterdir())
+
+
+def test_code_an_instructor_leaves_in_the_course_folder_never_runs_with_the_graders_rights(course_here, tmp_path):
+    """The formgrader (the instructor) writes the course folder; nbgrader, run by the grader, executes its
+    folder's nbgrader_config.py and imports from its working folder first."""
+    course = course_here
+    marker = tmp_path / "ran-as-grader"
+    payload = f"open({str(marker)!r}, 'a').write(__name__ + '\\n')\n"
+    (course.root / "nbgrader_config.py").write_text(payload + (course.root / "nbgrader_config.py").read_text())
+    (course.root / "nbgrader_config.json").write_text('{"Execute": {"kernel_name": "no-such-kernel"}}')
+    (course.root / "csv.py").write_text(payload)
+    folder = answered(course, "ada", RIGHT)
+    graded = grade_in_a_copy(course, "ada", folder, tmp_path / "scratch")
+    assert not marker.exists() and graded == scores(course)["ada"] > 0
+    # Run in the course folder itself (as `practicum autograde` does), nbgrader is refused, naming what lies there.
+    with pytest.raises(AutogradeError, match=r"holds csv\.py, nbgrader_config\.json: nbgrader would run or import it"):
+        autograde_submission(course.root, COURSE, ASSIGNMENT, "ada", nbgrader=str(NBGRADER), env=nbgrader_env(), submission=folder)
+    assert not marker.exists()
+
+
+def test_grading_copies_live_where_the_course_owner_cannot_reach_them(tmp_path):
+    course = tmp_path / "courses" / "c"
+    course.mkdir(parents=True)
+    root = scratch_root(course)
+    assert root.parent == course.parent and root.stat().st_mode & 0o777 == 0o700
+    root.chmod(0o755)
+    with pytest.raises(PermissionError, match="mode 0700"):
+        scratch_root(course)

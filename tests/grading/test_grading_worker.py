@@ -174,6 +174,7 @@ def test_a_worker_killed_mid_grade_is_replaced_its_sandbox_removed_and_the_gradi
 
 
 def test_a_killed_workers_scratch_folders_are_swept_and_a_live_workers_kept(tmp_path, monkeypatch):
+    from practicum.graders.course_copies import scratch_root
     from practicum.grading.assignments import _scratch_prefix, sweep_scratch
     from practicum.sandbox.cgroups import OWNER_ENV
 
@@ -183,13 +184,13 @@ def test_a_killed_workers_scratch_folders_are_swept_and_a_live_workers_kept(tmp_
     made = {}
     for owner in ("worker-dead", "worker-live"):
         monkeypatch.setenv(OWNER_ENV, owner)
-        made[owner] = [Path(tempfile.mkdtemp(prefix=_scratch_prefix(".grading"), dir=course)),
+        made[owner] = [Path(tempfile.mkdtemp(prefix=_scratch_prefix(".grading"), dir=scratch_root(course))),
                        Path(tempfile.mkdtemp(prefix=_scratch_prefix("practicum-assignment")))]
         (made[owner][0] / "course").mkdir()
     (course / "source").mkdir()
     outside = tmp_path / "outside"
     outside.mkdir()
-    (course / ".grading.worker-dead.link").symlink_to(outside)  # never followed, never removed
+    (scratch_root(course) / ".grading.worker-dead.link").symlink_to(outside)  # never followed, never removed
 
     assert sorted(sweep_scratch([course], "worker-dead")) == sorted(made["worker-dead"])
     assert not any(p.exists() for p in made["worker-dead"]) and all(p.is_dir() for p in made["worker-live"])
