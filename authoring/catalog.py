@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import yaml
 from pydantic import Field, ValidationError
@@ -22,10 +22,10 @@ from .course_file import (
     COURSE_FILE,
     COURSE_ID,
     CourseFile,
+    CourseHeader,
     Hours,
     Level,
     Prerequisite,
-    UserName,
     _first_error,
     _Strict,
     load_course_file,
@@ -43,18 +43,9 @@ class ProjectEntry(_Strict):
     prerequisites: tuple[Prerequisite, ...] = ()
 
 
-class ProjectsCourse(_Strict):
+class ProjectsCourse(CourseHeader):
     """The course whose assignments are the scenario projects' starter notebooks."""
 
-    id: Annotated[str, Field(pattern=COURSE_ID)]
-    title: Annotated[str, Field(min_length=1, max_length=300)]
-    summary: str = ""
-    instructors: tuple[UserName, ...] = Field(min_length=1)
-    level: Level
-    hours: Hours
-    prerequisites: tuple[Prerequisite, ...] = ()
-    enrolment: Literal["self", "roster"] = "roster"
-    roster: tuple[UserName, ...] = ()
     projects: tuple[ProjectEntry, ...] = ()
 
 

@@ -68,7 +68,9 @@ class AssignmentEntry(_Strict):
         return weights
 
 
-class CourseFile(_Strict):
+class CourseHeader(_Strict):
+    """What every course says of itself, in its course file or (the projects' course) in the catalog."""
+
     id: Annotated[str, Field(pattern=COURSE_ID)]
     title: Annotated[str, Field(min_length=1, max_length=300)]
     summary: Annotated[str, Field(max_length=2000)] = ""
@@ -78,6 +80,9 @@ class CourseFile(_Strict):
     prerequisites: tuple[Prerequisite, ...] = ()
     enrolment: Literal["self", "roster"] = "roster"
     roster: tuple[UserName, ...] = ()
+
+
+class CourseFile(CourseHeader):
     assignments: tuple[AssignmentEntry, ...] = Field(min_length=1)
 
     @field_validator("assignments")
