@@ -44,6 +44,9 @@ class AssignmentEntry(_Strict):
     due: date | None = None
     prerequisites: tuple[Prerequisite, ...] = ()
     weights: dict[Dimension, float]
+    # A step of the grader after autograde that scores the submission against a hidden reference (outside
+    # the learner's sandbox); its targets must be met too for the assignment to pass.
+    scored_by: Literal["annotation_agreement"] | None = None
 
     @field_validator("weights", mode="before")
     @classmethod
@@ -101,6 +104,11 @@ class CourseFile(CourseHeader):
     @property
     def assignment_ids(self) -> tuple[str, ...]:
         return tuple(a.id for a in self.assignments)
+
+    @property
+    def scorers(self) -> dict[str, str]:
+        """Assignment id -> the grader step that scores it after autograde (``scored_by``)."""
+        return {a.id: a.scored_by for a in self.assignments if a.scored_by}
 
 
 def course_file_path(course_dir: Path) -> Path:

@@ -32,8 +32,10 @@ from practicum.graders.course_copies import (
     scratch_root,
 )
 from practicum.graders.exchange import latest_submission
-from practicum.graders.results import assignment_result
+from practicum.graders.protocols.annotation_agreement import AnnotationAgreement, grade_annotation_submission
+from practicum.graders.results import assignment_result, with_annotation_agreement
 from practicum.graders.sandboxed_kernel import KERNEL_NAME as GRADING_KERNEL
+from practicum.graders.tables import TableError
 from practicum.sandbox.cgroups import OWNER_ENV
 from practicum.sandbox.identity import own
 from practicum.sandbox.readback import UnsafeFile, extract_tar, read_bounded, walk_regular
@@ -105,6 +107,7 @@ def grade_assignment(settings: GradingSettings, item: GradableItem, learner: str
                 copy, item.course_id or "", item.assignment, learner, nbgrader=settings.nbgrader,
                 env={**os.environ, **settings.nbgrader_env} if settings.nbgrader_env else None, submission=entry,
             )
+            agreement = _score_after_autograde(settings, course, item, copy / "submitted" / learner / item.assignment)
             try:
                 written = merge_graded(copy, course_root, item.assignment, learner, SUBMISSION_LIMITS)
             except UnsafeFile as error:
@@ -113,7 +116,22 @@ def grade_assignment(settings: GradingSettings, item: GradableItem, learner: str
                 with course_lock(course_root):
                     for path in (*written, course_root / GRADEBOOK):
                         own(path, uid, always=True)
-    return assignment_result(outcome, submission_id=grading_id)
+    result = assignment_result(outcome, submission_id=grading_id)
+    return with_annotation_agreement(result, agreement) if agreement is not None else result
+
+
+def _score_after_autograde(settings: GradingSettings, course: dict[str, object], item: GradableItem, submitted: Path) -> AnnotationAgreement | None:
+    """The grader's own scoring of a submission the course file names a scorer for (``scored_by``), outside the
+    sandbox, against the build's hidden reference; None for every other assignment."""
+    scorer = dict(course.get("scored_by") or {}).get(item.assignment)  # type: ignore[call-overload]
+    if scorer is None:
+        return None
+    if scorer != "annotation_agreement":
+        raise RuntimeError(f"{item.item_id}: unknown scorer {scorer!r}")
+    try:
+        return grade_annotation_submission(submitted, public_dir=settings.datasets_dir / "public", hidden_dir=settings.datasets_dir / "hidden")
+    except (TableError, UnsafeFile, FileNotFoundError) as error:
+        raise AutogradeError(f"your marks cannot be scored: {error}") from None
 
 
 def assignment_feedback(grading_id: str, item: GradableItem, result: GradeResult) -> Feedback:

@@ -30,6 +30,8 @@ class Course:
     # Hub users the lab puts in the course's nbgrader group (its learners), and whether learners may join themselves.
     roster: tuple[str, ...] = ()
     self_enrolment: bool = False
+    # Assignment -> the grader step that scores it after autograde (the course file's scored_by).
+    scorers: tuple[tuple[str, str], ...] = ()
 
     @property
     def released(self) -> tuple[str, ...]:
@@ -51,7 +53,7 @@ def load_catalog(courses_dir: Path) -> list[Course]:
     courses = [
         Course(
             course_id=c.id, title=c.title, instructors=c.instructors, assignments=c.assignment_ids,
-            roster=c.roster, self_enrolment=c.enrolment == "self",
+            roster=c.roster, self_enrolment=c.enrolment == "self", scorers=tuple(sorted(c.scorers.items())),
         )
         for c in catalog.courses
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from sqlalchemy import select
@@ -53,6 +54,7 @@ def results_token(layout: StateLayout) -> str:
 def grading_environment(
     layout: StateLayout, secrets: LabSecrets, *, public_datasets: Path, sandbox: str, mlflow_url: str, lms_url: str, public_url: str,
     course_ids: list[str],
+    scorers: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, str]:
     """What the hub gives the grading service: the lab's build (hidden split beside the public one), MLflow
     as its admin, the LMS with its own token, and the courses whose assignments it autogrades (with the
@@ -70,7 +72,8 @@ def grading_environment(
         lms_token=results_token(layout),
         public_url=public_url,
         courses={
-            course_id: {"root": str(layout.courses / course_id), "uid": sandboxes.course_uid(layout, course_id) if sandboxed else 0}
+            course_id: {"root": str(layout.courses / course_id), "uid": sandboxes.course_uid(layout, course_id) if sandboxed else 0,
+                        "scored_by": dict((scorers or {}).get(course_id, {}))}
             for course_id in course_ids
         },
         exchange_inbound_dir=str(layout.exchange_inbound),

@@ -224,6 +224,7 @@ def _hub_settings(
             layout, secrets, public_datasets=datasets_dir, sandbox=sandbox, mlflow_url=mlflow_server.mlflow_url(settings.ip, ports.mlflow),
             lms_url=f"{public_url}/services/lms/", public_url=f"{public_url}/services/grading/",
             course_ids=[course.course_id for course in courses],
+            scorers={course.course_id: dict(course.scorers) for course in courses},
         ),
         mlflow_url=mlflow_server.mlflow_url(settings.ip, ports.mlflow),
         mlflow_gateway_port=ports.mlflow_gateway,

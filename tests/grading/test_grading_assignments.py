@@ -4,12 +4,14 @@ inbound gets its hostile entries skipped or refused, never followed, and what is
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from grading_fixtures import settings_for
 
-from practicum.contracts.grade_result import ItemKind
+from practicum.contracts.grade_result import GradeResult, ItemKind
+from practicum.graders.autograde import AutogradeError
 from practicum.grading.archives import BadSubmission
 from practicum.grading.assignments import snapshot_assignment
 from practicum.grading.attempts import AttemptLimit
@@ -75,3 +77,42 @@ def test_a_learner_name_that_is_not_one_folder_is_refused(inbounds):
     settings, _ = inbounds
     with pytest.raises(ValueError, match="cannot name an nbgrader inbound folder"):
         snapshot_assignment(settings, "..", ITEM)
+
+
+PRACTICE = GradableItem(item_id="imaging/annotation_practice", kind=ItemKind.ASSIGNMENT, title="practice",
+                        default_limit=AttemptLimit(None, None), spec=None, course_id="imaging", course_root=Path("/nonexistent"))
+SCORED = {"root": "/nonexistent", "uid": 0, "scored_by": {"annotation_practice": "annotation_agreement"}}
+
+
+def test_an_assignment_the_course_file_scores_is_graded_against_the_hidden_reference(tmp_path, small_build):
+    """The annotation practice: the learner's marks file, scored by the grader outside the sandbox."""
+    import pandas as pd
+
+    from practicum.graders.results import with_annotation_agreement
+    from practicum.grading.assignments import _score_after_autograde
+
+    settings = settings_for(tmp_path, small_build)
+    reference = pd.read_csv(small_build / "hidden" / "ct" / "practice_annotations.csv")
+    perfect, half = tmp_path / "perfect", tmp_path / "half"
+    for folder, rows in ((perfect, reference), (half, reference.iloc[: len(reference) // 2])):
+        folder.mkdir()
+        rows.to_csv(folder / "annotations.csv", index=False)
+    good = _score_after_autograde(settings, SCORED, PRACTICE, perfect)
+    weak = _score_after_autograde(settings, SCORED, PRACTICE, half)
+    assert good.sensitivity == 1.0 and good.passed and not weak.passed
+    assert _score_after_autograde(settings, {"root": "/nonexistent"}, PRACTICE, perfect) is None  # not a scored assignment
+
+    points = GradeResult(submission_id="s", learner="ada", kind=ItemKind.ASSIGNMENT, item_id=PRACTICE.item_id, course_id="imaging",
+                         metrics={"points_fraction": 0.9}, targets=[], passed=True, score=0.9, code_hash="h", grader_version="1",
+                         started_at=datetime.now(UTC), finished_at=datetime.now(UTC))
+    assert with_annotation_agreement(points, good).passed and not with_annotation_agreement(points, weak).passed
+    combined = with_annotation_agreement(points, weak)
+    assert combined.metrics["annotation_sensitivity"] == weak.sensitivity and combined.score == 0.9
+    assert {t.metric for t in combined.targets} == {"annotation_sensitivity", "annotation_false_marks_per_scan"}
+
+    (tmp_path / "none").mkdir()
+    with pytest.raises(AutogradeError, match="your marks cannot be scored"):
+        _score_after_autograde(settings, SCORED, PRACTICE, tmp_path / "none")
+    (half / "annotations.csv").write_text("seriesuid,coordX,coordY,coordZ,diameter_mm\nnot-a-scan,nan,0,0,5\n")
+    with pytest.raises(AutogradeError, match="your marks cannot be scored"):
+        _score_after_autograde(settings, SCORED, PRACTICE, half)
