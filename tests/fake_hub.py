@@ -1,5 +1,6 @@
-"""A tiny real JupyterHub stand-in for one hub service: /hub/api/user (token -> user model) and the
-OAuth code exchange (/hub/api/oauth2/token, with PKCE), on a free local port."""
+"""A tiny real JupyterHub stand-in for one hub service: /hub/api/user (token -> user model), the
+OAuth code exchange (/hub/api/oauth2/token, with PKCE) and adding users to a group with the service's
+own token (POST /hub/api/groups/NAME/users), on a free local port."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class FakeHub:
     # OAuth code -> (PKCE challenge, access token it yields)
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    group_members: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def client_id(self) -> str:
@@ -54,6 +56,12 @@ class FakeHub:
         if (method, path) == ("POST", "/hub/api/oauth2/token"):
             form = {key: values[0] for key, values in parse_qs(body.decode()).items()}
             return self._token_for_code(form)
+        if method == "POST" and path.startswith("/hub/api/groups/") and path.endswith("/users"):
+            if headers.get("Authorization", "") != f"token {self.service_token}":
+                return 403, {"status": 403, "message": "Forbidden"}
+            group = path.removeprefix("/hub/api/groups/").removesuffix("/users")
+            self.group_members.setdefault(group, set()).update(json.loads(body or b"{}").get("users", []))
+            return 200, {"name": group, "users": sorted(self.group_members[group])}
         return 404, {"status": 404, "message": "Not Found"}
 
     def _token_for_code(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:

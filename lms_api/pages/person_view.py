@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from ..audit import AuditBuffer
 from ..db.engine import Database
+from ..db.tables import Course, Enrollment
 from ..principal import Principal
 from ..routers.learning_paths import read_learning_path
 from ..routers.profiles import read_profile_history
@@ -44,6 +48,7 @@ def person_context(
         own = principal.person_id == person_id
         notices, _ = (notice_rows(session, person_id=person_id, unread_only=True, limit=NOTICES_SHOWN, offset=0)
                       if own else ([], 0))
+        open_courses = _open_courses(session, person_id) if own else []
         changes = read_profile_history(
             person_id=person_id, principal=principal, session=session, settings=settings, audit=audit,
             dimension=None, limit=HISTORY_SHOWN, offset=0,
@@ -58,6 +63,7 @@ def person_context(
         "nav": nav,
         "own_page": own,
         "notices": [notice_public(n) for n in notices],
+        "open_courses": open_courses,
         "person": progress.person,
         "person_id": person_id,
         "profile": profile,
@@ -76,3 +82,12 @@ def person_context(
             titles,
         ),
     }
+
+
+def _open_courses(session: Session, person_id: int) -> list[tuple[str, str]]:
+    """(id, title) of the courses open to self-enrolment that the person is not a learner of yet."""
+    theirs = select(Enrollment.course_id).where(Enrollment.person_id == person_id, Enrollment.role == "learner")
+    rows = session.execute(
+        select(Course.id, Course.title).where(Course.enrolment == "self", Course.id.not_in(theirs)).order_by(Course.id)
+    ).all()
+    return [(course_id, title) for course_id, title in rows]

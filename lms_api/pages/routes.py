@@ -15,6 +15,7 @@ from practicum.contracts.capabilities import RoleTarget
 
 from ..auth import Credentials, get_principal
 from ..errors import ApiError
+from ..routers.enrollments import enrol_self
 from ..routers.params import CourseId, PersonId
 from ..routers.profiles import links_base
 from ..routers.reminders import read_notices
@@ -89,6 +90,19 @@ async def read_notices_form(person_id: PersonId, request: Request) -> Response:
 
     await run_in_threadpool(mark)
     return RedirectResponse(f"{state.settings.service_prefix}pages/people/{person_id}", status_code=303)
+
+
+@router.post("/pages/courses/{course_id}/self-enrolment")
+async def self_enrolment_form(course_id: CourseId, request: Request) -> Response:
+    """The learner page's "enrol" button: checked for its XSRF token, then the API's self-enrolment."""
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise ApiError(413, "form_too_large", "This form is too large.")
+    check_form(request, dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)))
+    principal = await get_principal(request)
+    state = request.app.state
+    enrolment = await enrol_self(state.database, state.hub_client, course_id, principal)
+    return RedirectResponse(f"{state.settings.service_prefix}pages/people/{enrolment.person_id}", status_code=303)
 
 
 @router.get("/pages/courses/{course_id}")

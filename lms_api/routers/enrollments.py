@@ -29,6 +29,7 @@ from ..db.engine import Database
 from ..db.tables import Course, Enrollment, Person
 from ..deps import DatabaseDep, HubClientDep, ReadSession, WriteSession
 from ..errors import ApiError
+from ..hub_client import HubClient
 from ..policy import not_found, readable_person, require_course_manager
 from ..principal import Principal
 from ..schemas.common import ERROR_RESPONSES, MAX_ID, InputModel
@@ -148,6 +149,11 @@ def _record_self_enrolment(database: Database, course_id: str, person_id: int, p
 async def enrol_myself(course_id: CourseId, principal: PrincipalDep, hub: HubClientDep, database: DatabaseDep) -> EnrollmentPublic:
     """The signed-in learner joins a course open to self-enrolment (its hub group first, then the LMS).
     Enrolling again answers the enrollment there is."""
+    return await enrol_self(database, hub, course_id, principal)
+
+
+async def enrol_self(database: Database, hub: HubClient, course_id: str, principal: Principal) -> EnrollmentPublic:
+    """Self-enrolment, for the API route and the learner page's form alike."""
     person_id = await run_in_threadpool(_self_enrolment_check, database, course_id, principal)
     await hub.add_to_group(LEARNER_GROUP.format(course_id=course_id), principal.name)
     return await run_in_threadpool(_record_self_enrolment, database, course_id, person_id, principal)

@@ -198,3 +198,29 @@ def test_reminders_show_on_the_learners_own_page_and_its_form_marks_them_read(sq
     done = sqlite_lms.client.post(target, data={FIELD: match.group(1)}, headers={**world.cookie("alice"), **form})
     assert done.status_code == 303 and done.headers["location"].endswith(f"pages/people/{alice}")
     assert 'id="notices"' not in page(sqlite_lms, f"pages/people/{alice}", world.cookie("alice"))
+
+
+def test_a_learner_enrols_from_their_page_where_a_course_is_open_and_nowhere_else(sqlite_lms: Lms, world: World) -> None:
+    catalog = {"courses": [{"id": "open_course", "title": "Open to all", "enrolment": "self", "items": []},
+                           {"id": "closed_course", "title": "Roster only", "enrolment": "roster", "items": []}]}
+    sqlite_lms.ok(sqlite_lms.post("catalog/sync", sqlite_lms.admin, catalog))
+    alice = world.ids["alice"]
+    html = page(sqlite_lms, f"pages/people/{alice}", world.cookie("alice"))
+    assert "Courses open to you" in html and "Open to all" in html and "Roster only" not in html
+    assert 'action="/services/lms/pages/courses/open_course/self-enrolment"' in html
+    token = re.search(rf'name="{FIELD}" value="([^"]+)"', html).group(1)
+    headers = {**world.cookie("alice"), "Content-Type": "application/x-www-form-urlencoded"}
+
+    def enrol(course: str, xsrf: str):
+        return sqlite_lms.client.post(f"/services/lms/pages/courses/{course}/self-enrolment", data={FIELD: xsrf},
+                                      headers=headers, follow_redirects=False)
+
+    assert enrol("open_course", "x" * 43).status_code == 403  # a forged form token
+    assert enrol("closed_course", token).status_code == 403  # the roster decides there
+    assert sqlite_lms.hub.group_members == {}
+    done = enrol("open_course", token)
+    assert done.status_code == 303 and done.headers["location"] == f"/services/lms/pages/people/{alice}"
+    assert sqlite_lms.hub.group_members == {"nbgrader-open_course": {"alice"}}
+    enrolled = sqlite_lms.ok(sqlite_lms.get("courses/open_course/enrollments", sqlite_lms.admin))
+    assert [(e["person_id"], e["role"]) for e in enrolled] == [(alice, "learner")]
+    assert "open_course/self-enrolment" not in page(sqlite_lms, f"pages/people/{alice}", world.cookie("alice"))
