@@ -24,7 +24,7 @@ def test_import_linter_contracts_are_kept():
 
 
 def test_every_room_imports_under_the_practicum_namespace():
-    for room in ("hub_config", "datasets", "graders", "grading", "lms_api", "projects", "tracking"):
+    for room in ("hub_config", "datasets", "graders", "grading", "lms_api", "projects", "tracking", "authoring", "annotation"):
         spec = importlib.util.find_spec(f"practicum.{room}")
         assert spec is not None and Path(spec.origin).resolve() == (REPO / room / "__init__.py").resolve()
 
