@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -95,10 +96,13 @@ def start_lab(settings: LabSettings, progress: ProgressCallback | None = None) -
     hub_settings = _hub_settings(settings, secrets, lab_id, sandbox, datasets_dir, courses)
     write_singleuser_config(layout.sandbox_jupyter_etc, exchange_root=_exchange_in_sandbox(sandbox, layout.exchange))
     sandboxes.prepare_grading_kernel(layout, datasets_dir)
-    for course, service in zip(courses, hub_settings.courses, strict=True):
-        prepare_course(
-            course, settings.courses_dir, Path(service.root), layout.exchange, layout.exchange_inbound, env, sandboxed=sandbox == "bubblewrap"
-        )
+    # Two courses at a time: releasing one is mostly one nbgrader process starting (CPU) on these 2-core machines.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda pair: prepare_course(
+            pair[0], settings.courses_dir, Path(pair[1].root), layout.exchange, layout.exchange_inbound, env,
+            sandboxed=sandbox == "bubblewrap",
+        ), zip(courses, hub_settings.courses, strict=True)))
+    for service in hub_settings.courses:
         write_formgrader_server_config(Path(service.config_dir), hub_settings.public_url, service.service_name)
     if sandbox == "bubblewrap":
         sandboxes.sweep_leftovers(layout)
