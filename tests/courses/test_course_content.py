@@ -23,7 +23,7 @@ COURSES_DIR = Path(__file__).resolve().parents[2] / "courses"
 COURSES = ("medical_statistics", "medical_imaging_dicom", "python_dl_clinicians", "clinical_collaboration")
 SHORT_PARAMETERS = {"n_boot": "60", "max_series": "6"}
 COURSE_KEYS = {"id", "title", "summary", "instructors", "level", "hours", "prerequisites", "enrolment", "roster", "assignments"}
-ITEM_KEYS = {"id", "title", "level", "hours", "due", "prerequisites", "weights"}
+ITEM_KEYS = {"id", "title", "level", "hours", "due", "prerequisites", "weights", "scored_by"}
 
 
 def _course(course_id: str) -> dict:
