@@ -36,6 +36,16 @@ PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
 MAX_FORM_BYTES = 16_384
 
 
+async def checked_form(request: Request) -> dict[str, str]:
+    """A page form's fields, bounded in size and checked for the person's XSRF token (403 otherwise)."""
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise ApiError(413, "form_too_large", "This form is too large.")
+    form = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+    check_form(request, form)
+    return form
+
+
 @router.get("/")
 async def service_root(request: Request) -> RedirectResponse:
     """The hub's Services menu links here: a person lands on their own page."""
@@ -77,10 +87,7 @@ async def person_page(person_id: PersonId, request: Request) -> HTMLResponse:
 @router.post("/pages/people/{person_id}/notices/read")
 async def read_notices_form(person_id: PersonId, request: Request) -> Response:
     """The notices' form: checked for its XSRF token; only the person's own notices are marked read."""
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise ApiError(413, "form_too_large", "This form is too large.")
-    check_form(request, dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)))
+    await checked_form(request)
     principal = await get_principal(request)
     state = request.app.state
 
@@ -95,10 +102,7 @@ async def read_notices_form(person_id: PersonId, request: Request) -> Response:
 @router.post("/pages/courses/{course_id}/self-enrolment")
 async def self_enrolment_form(course_id: CourseId, request: Request) -> Response:
     """The learner page's "enrol" button: checked for its XSRF token, then the API's self-enrolment."""
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise ApiError(413, "form_too_large", "This form is too large.")
-    check_form(request, dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)))
+    await checked_form(request)
     principal = await get_principal(request)
     state = request.app.state
     enrolment = await enrol_self(state.database, state.hub_client, course_id, principal)
@@ -119,11 +123,7 @@ async def course_page(
 @router.post("/pages/courses/{course_id}/rubric-grades")
 async def post_rubric_grade(course_id: CourseId, request: Request) -> Response:
     """The rubric form: checked for its XSRF token, then recorded by the API's evidence route function."""
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise ApiError(413, "form_too_large", "This form is too large.")
-    form = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
-    check_form(request, form)
+    form = await checked_form(request)
     principal = await get_principal(request)
     state = request.app.state
     learner = await run_in_threadpool(grade_from_form, state.database, principal, course_id, form, state.settings)

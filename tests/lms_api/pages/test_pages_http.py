@@ -216,6 +216,7 @@ def test_a_learner_enrols_from_their_page_where_a_course_is_open_and_nowhere_els
                                       headers=headers, follow_redirects=False)
 
     assert enrol("open_course", "x" * 43).status_code == 403  # a forged form token
+    assert enrol("open_course", token + "&pad=" + "x" * 20_000).status_code == 413  # a form too large to read
     assert enrol("closed_course", token).status_code == 403  # the roster decides there
     assert sqlite_lms.hub.group_members == {}
     done = enrol("open_course", token)
