@@ -7,12 +7,15 @@ sandbox as an unprivileged uid, while nbgrader writes the gradebook outside it. 
 works on the learner's files (it parses their notebook and holds the kernel's outputs), so it runs
 under a memory limit and a wall-time limit of its own; breaking either fails this grading only.
 
+Autograding goes through one nbgrader process per grader process, kept between gradings
+(``graders.nbgrader_server``: nbgrader's own start is paid once); collecting runs nbgrader's command.
 nbgrader is not safe to run in parallel on one gradebook (nbgrader #917): callers grade one
 submission of a course folder at a time (``graders.course_copies`` gives each grading a folder).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
@@ -27,6 +30,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from practicum.graders.exchange import place_submission
+from practicum.graders.nbgrader_server import AutogradeServer, ServerFailed
 from practicum.graders.nbgrader_folders import CodeInCourseFolder, refuse_code_in
 from practicum.sandbox.cgroups import Cgroup, CgroupLimits, cgroups_available
 from practicum.sandbox.identity import own
@@ -101,7 +105,7 @@ def autograde_submission(
                 raise AutogradeError(f"the submission of {assignment} by {student} cannot be placed: {error}") from None
         if not submitted.is_dir():
             raise AutogradeError(f"{student} has no submission of {assignment} in {course_id}")
-        _nbgrader(nbgrader, ["autograde", assignment, "--student", student, "--force"], course_root, run_env, memory, seconds, what=f"autograde {assignment} for {student}")
+        _autograde(course_root, assignment, student, run_env, memory, seconds)
     finally:
         if owner_uid is not None:
             own(course_root, owner_uid, always=True)
@@ -125,6 +129,51 @@ def autograde_submission(
         started_at=started,
         finished_at=datetime.now(UTC),
     )
+
+
+# Idle autograde servers by (process, memory limit, environment): a grading takes one (or starts one) and gives it
+# back, so that gradings in parallel threads each have their own and a forked child never uses its parent's.
+_idle: dict[tuple[int, int, tuple[tuple[str, str], ...]], list[AutogradeServer]] = {}
+_idle_lock = threading.Lock()
+
+
+def _autograde(course_root: Path, assignment: str, student: str, env: dict[str, str], memory_bytes: int, seconds: float) -> None:
+    what = f"autograde {assignment} for {student}"
+    try:
+        refuse_code_in(course_root)
+    except CodeInCourseFolder as error:
+        raise AutogradeError(str(error)) from None
+    key = (os.getpid(), memory_bytes, tuple(sorted(env.items())))
+    with _idle_lock:
+        idle = _idle.get(key)
+        server = idle.pop() if idle else AutogradeServer(env, memory_bytes)
+    try:
+        answer = server.autograde(course_root.resolve(), assignment, student, seconds)
+    except ServerFailed as error:
+        raise AutogradeError(f"nbgrader {what} {error}") from None
+    finally:
+        with _idle_lock:
+            _idle.setdefault(key, []).append(server)
+    if not answer.success:
+        raise AutogradeError(f"nbgrader {what} failed: {_failure(answer.log)}")
+
+
+def idle_autograde_servers() -> list[tuple[int, str | None]]:
+    """This process's idle servers that run: their pids and cgroup names (nothing of a grading runs in them)."""
+    with _idle_lock:
+        return [server.running for (pid, *_), servers in _idle.items() if pid == os.getpid() for server in servers if server.running]
+
+
+def close_autograde_servers() -> None:
+    """Stop this process's idle servers (at exit; a worker's are stopped with it)."""
+    with _idle_lock:
+        for (pid, *_), servers in _idle.items():
+            for server in servers if pid == os.getpid() else ():
+                server.close()
+        _idle.clear()
+
+
+atexit.register(close_autograde_servers)
 
 
 def _nbgrader(nbgrader: str, verb: list[str], cwd: Path, env: dict[str, str], memory_bytes: int, seconds: float, *, what: str) -> None:

@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 
 from practicum.demo import WELCOME_SOLUTION
-from practicum.graders.autograde import AutogradeError, AutogradeOutcome, autograde_submission
+from practicum.graders.autograde import AutogradeError, AutogradeOutcome, autograde_submission, idle_autograde_servers
 from practicum.graders.sandboxed_kernel import CONFIG_ENV, KernelSandbox, write_kernelspec
 from practicum.lab.courses import course_nbgrader_config
 from practicum.lab.sandboxes import code_dirs, masked_files
@@ -219,10 +219,13 @@ def own_cgroup():
 
 
 def _left_behind(group: Cgroup | None) -> tuple[list[str], list[str]]:
-    """Processes (but this one) and cgroups the gradings left behind."""
+    """Processes (but this one and the idle autograde servers, alone in their cgroups) and cgroups the gradings
+    left behind."""
+    servers = idle_autograde_servers()
     if group is not None:
         folders = {p.name for _, folder in group.dirs for p in Path(folder, "practicum").glob("*") if p.is_dir()}
-        return [str(pid) for pid in sorted(group.processes() - {os.getpid()})], sorted(folders)
+        kept = {os.getpid(), *(pid for pid, _ in servers)}
+        return [str(pid) for pid in sorted(group.processes() - kept)], sorted(folders - {name for _, name in servers})
     processes = []
     for entry in Path("/proc").glob("[0-9]*"):
         try:
