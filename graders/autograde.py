@@ -30,8 +30,8 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from practicum.graders.exchange import place_submission
-from practicum.graders.nbgrader_server import AutogradeServer, ServerFailed
 from practicum.graders.nbgrader_folders import CodeInCourseFolder, refuse_code_in
+from practicum.graders.nbgrader_server import AutogradeServer, ServerFailed
 from practicum.sandbox.cgroups import Cgroup, CgroupLimits, cgroups_available
 from practicum.sandbox.identity import own
 from practicum.sandbox.limits import MIB

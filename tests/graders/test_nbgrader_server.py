@@ -6,8 +6,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from test_course_copies import RIGHT, answered
-from test_course_copies import course_here  # noqa: F401 (a fixture)
+from test_course_copies import (
+    RIGHT,
+    answered,
+    course_here,  # noqa: F401 (a fixture)
+)
 from test_exchange_collect import (
     ASSIGNMENT,
     COURSE,
@@ -17,7 +20,12 @@ from test_exchange_collect import (
 )
 from test_exchange_collect import course as collector_course  # noqa: F401 (a fixture)
 
-from practicum.graders.autograde import AutogradeError, autograde_submission, close_autograde_servers, idle_autograde_servers
+from practicum.graders.autograde import (
+    AutogradeError,
+    autograde_submission,
+    close_autograde_servers,
+    idle_autograde_servers,
+)
 from practicum.graders.course_copies import copy_for_grading, grading_config
 
 
