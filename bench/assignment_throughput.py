@@ -7,7 +7,7 @@ two-notebook assignment, with the notebooks executed by the sandboxed grading ke
 - the service: each learner's submission queued through the intake, graded by `--workers` local
   workers (collect and autograde per grading, as in the lab), until every result is recorded.
 
-Run: .venv/bin/python bench/assignment_throughput.py [--build .lab/datasets] [--submissions 50] [--workers 2]
+Run: .venv/bin/python bench/assignment_throughput.py [--build .lab/datasets] [--submissions 50] [--workers N]
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from practicum.grading.context import GradingContext
 from practicum.grading.intake import submit_assignment
 from practicum.grading.settings import GradingSettings
 from practicum.lab.courses import Course, prepare_course
+from practicum.lab.grading import local_workers
 from practicum.lab.layout import StateLayout, venv_bin
 from practicum.lab.sandboxes import grading_environment, prepare_grading_kernel
 
@@ -125,7 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build", type=Path, default=REPO / ".lab" / "datasets")
     parser.add_argument("--submissions", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=local_workers(), help="default: the lab's own number")
     args = parser.parse_args()
     build = args.build.resolve()
     if not (build / "public").is_dir():
